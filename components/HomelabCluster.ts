@@ -1,0 +1,38 @@
+// The top component: one Proxmox VE cluster as declared in the stack. Thin wiring only; the decisions are in
+// core/ (quorum math, placement, scripts) and each child component is one concern.
+import * as pulumi from "@pulumi/pulumi";
+import type { Model } from "../core/model";
+import { whatIf, type WhatIfTable } from "../core/quorum";
+import type { StackSecrets } from "./stackConfig";
+
+export interface HomelabClusterArgs {
+  /** The validated stack (core/config). */
+  readonly model: Model;
+  /** Secrets from `pulumi config set --secret`; absent ones disable the children that need them. */
+  readonly secrets: StackSecrets;
+}
+
+export class HomelabCluster extends pulumi.ComponentResource {
+  /** Declared corosync quorum_votes per host name. */
+  public readonly votes: pulumi.Output<Record<string, number>>;
+  public readonly expectedVotes: pulumi.Output<number>;
+  public readonly quorum: pulumi.Output<number>;
+  /** Every set of live hosts → votes → quorate. */
+  public readonly whatIf: pulumi.Output<WhatIfTable>;
+
+  constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pve-homelab:cluster:HomelabCluster", name, {}, opts);
+    const { model } = args;
+    const table = whatIf(model);
+    this.votes = pulumi.output(Object.fromEntries(model.hosts.map((h) => [h.name, h.votes])));
+    this.expectedVotes = pulumi.output(table.expectedVotes);
+    this.quorum = pulumi.output(table.quorum);
+    this.whatIf = pulumi.output(table);
+    this.registerOutputs({
+      votes: this.votes,
+      expectedVotes: this.expectedVotes,
+      quorum: this.quorum,
+      whatIf: this.whatIf,
+    });
+  }
+}

@@ -1,0 +1,104 @@
+// Reads the raw stack config once into a frozen Model, or into findings naming config paths.
+import type { Finding, HostSpec, Model, VmSpec } from "../model";
+import { error, issueToFindings } from "./findings";
+import { effectiveNodeId, hostRules, quorumConfigRules, vmReferenceRules } from "./rules";
+import { configSchema, SECRET_KEYS, type ParsedConfig } from "./schema";
+
+/** One stack's config: key (without the "pve-homelab:" namespace) → value, JSON already parsed. */
+export interface RawStackConfig {
+  readonly values: Readonly<Record<string, unknown>>;
+  /** Keys whose values are stored encrypted (`pulumi config set --secret`). */
+  readonly secretKeys: ReadonlySet<string>;
+}
+
+export interface LoadResult {
+  /** Present when there is no error finding. */
+  readonly model?: Model;
+  readonly findings: readonly Finding[];
+}
+
+export function loadModel(raw: RawStackConfig): LoadResult {
+  const plain: Record<string, unknown> = {};
+  const findings: Finding[] = [];
+  for (const [key, value] of Object.entries(raw.values)) {
+    if ((SECRET_KEYS as readonly string[]).includes(key)) {
+      if (!raw.secretKeys.has(key)) {
+        findings.push(error("config.secret-in-plain-text", key, `${key} is stored in plain text in the stack file`, `remove it and run \`pulumi config set --secret ${key} ...\` (it must stay a Pulumi secret)`));
+      }
+      continue;
+    }
+    plain[key] = value;
+  }
+  const parsed = configSchema.safeParse(plain);
+  if (!parsed.success) {
+    return { findings: [...findings, ...parsed.error.issues.flatMap(issueToFindings)] };
+  }
+  const cfg = parsed.data;
+  findings.push(...hostRules(cfg), ...vmReferenceRules(cfg), ...quorumConfigRules(cfg));
+  if (findings.some((f) => f.level === "error")) return { findings };
+  return { model: deepFreeze(toModel(cfg)), findings };
+}
+
+function toModel(cfg: ParsedConfig): Model {
+  const hosts: HostSpec[] = cfg.hosts.map((h, i) => ({
+    name: h.name,
+    address: h.address,
+    power: h.power,
+    votes: h.votes,
+    nodeId: effectiveNodeId(h, i),
+    hostKey: h.hostKey?.trim(),
+    sshUser: h.sshUser ?? cfg.sshUser,
+    sshPort: h.sshPort ?? 22,
+    cores: h.cores,
+    memoryMiB: h.memoryMiB,
+  }));
+  const power = new Map(hosts.map((h) => [h.name, h.power]));
+  const vms: VmSpec[] = cfg.vms.map((vm) => {
+    // Power-profile defaults: a VM on a usually-off host must not try to start (or be expected up) by itself.
+    const wakesWithHost = power.get(vm.host) !== "usually-off";
+    return {
+      ...vm,
+      cloneFrom: vm.cloneFrom && { vmId: vm.cloneFrom.vmId, node: vm.cloneFrom.node ?? vm.host },
+      image: vm.image && { ...vm.image, fileName: vm.image.fileName ?? imageFileName(vm.image.url) },
+      tags: [...new Set(vm.tags.map((t) => t.toLowerCase()))].sort(),
+      onBoot: vm.onBoot ?? wakesWithHost,
+      started: vm.started ?? wakesWithHost,
+    };
+  });
+  const alwaysOn = hosts.find((h) => h.power === "always-on");
+  return {
+    clusterName: cfg.clusterName,
+    hosts,
+    sharedStorage: cfg.sharedStorage,
+    acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
+    quorum: {
+      ...cfg.quorum,
+      device: cfg.quorum.device && {
+        ...cfg.quorum.device,
+        // corosync-qdevice: ffsplit needs an even node count; lms is what `pvecm qdevice setup --force` uses for odd.
+        algorithm: cfg.quorum.device.algorithm ?? (hosts.length % 2 === 0 ? "ffsplit" : "lms"),
+      },
+    },
+    vms,
+    proxmox: {
+      endpoint: cfg.proxmoxEndpoint ?? `https://${bracketed(alwaysOn?.address ?? hosts[0]!.address)}:8006/`,
+      insecure: cfg.proxmoxInsecure,
+    },
+  };
+}
+
+const bracketed = (addr: string) => (addr.includes(":") ? `[${addr}]` : addr);
+
+/** Proxmox stores imported images under a name ending in .img/.qcow2; keep the URL's last segment. */
+function imageFileName(url: string): string {
+  const last = new URL(url).pathname.split("/").filter(Boolean).pop() ?? "image.img";
+  return /\.(img|qcow2|raw)$/.test(last) ? last : `${last}.img`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
