@@ -18,7 +18,9 @@ export function sshConnection(
   privateKey: pulumi.Input<string>,
 ): command.types.input.remote.ConnectionArgs {
   if (!target.hostKey) {
-    throw new Error(`${target.name ?? target.address}: no pinned hostKey; refusing an unpinned SSH connection`);
+    throw new Error(
+      `${target.name ?? target.address}: no pinned hostKey; refusing an unpinned SSH connection`,
+    );
   }
   return {
     host: target.address,
@@ -46,7 +48,11 @@ export interface HostScriptArgs {
 }
 
 /** A remote.Command with the project's safety settings. */
-export function hostScript(name: string, args: HostScriptArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
+export function hostScript(
+  name: string,
+  args: HostScriptArgs,
+  opts: pulumi.CustomResourceOptions,
+): command.remote.Command {
   return new command.remote.Command(
     name,
     {

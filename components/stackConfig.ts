@@ -54,7 +54,8 @@ export function loadStack(): Stack {
     });
   }
   const warnings = findings.filter((f) => f.level === "warning");
-  for (const w of warnings) pulumi.log.warn(`${NAMESPACE}:${w.path}: ${w.message} (fix: ${w.fix}) [${w.code}]`);
+  for (const w of warnings)
+    pulumi.log.warn(`${NAMESPACE}:${w.path}: ${w.message} (fix: ${w.fix}) [${w.code}]`);
   const config = new pulumi.Config(NAMESPACE);
   const secrets: { [K in SecretKey]?: pulumi.Output<string> } = {};
   for (const key of SECRET_KEYS) {

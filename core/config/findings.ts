@@ -23,15 +23,31 @@ export function issueToFindings(issue: z.core.$ZodIssue): Finding[] {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((key) => {
       const where = path ? `${path}.${key}` : key;
-      return error("config.unknown-key", where, `unknown key "${key}"`, `remove it or fix its spelling; ${DOCS}`);
+      return error(
+        "config.unknown-key",
+        where,
+        `unknown key "${key}"`,
+        `remove it or fix its spelling; ${DOCS}`,
+      );
     });
   }
+  // Zod's own wording starts with "Invalid input"; anything else is a message the schema wrote on purpose.
+  const schemaMessage = !issue.message.startsWith("Invalid input");
   if (issue.code === "invalid_type" && issue.input === undefined) {
-    return [error("config.missing", path, `${path || "value"} is required`, `add it to the stack file; ${DOCS}`)];
+    const message = schemaMessage ? issue.message : `${path || "value"} is required`;
+    return [error("config.missing", path, message, `add it to the stack file; ${DOCS}`)];
+  }
+  if (issue.code === "invalid_type" && schemaMessage) {
+    return [error("config.type", path, issue.message, fixFor(issue.message))];
   }
   if (issue.code === "invalid_type") {
     return [
-      error("config.type", path, `expected ${issue.expected}, got ${describe(issue.input)}`, `write a ${issue.expected}; ${DOCS}`),
+      error(
+        "config.type",
+        path,
+        `expected ${issue.expected}, got ${describe(issue.input)}`,
+        `write a ${issue.expected}; ${DOCS}`,
+      ),
     ];
   }
   return [error(`config.${issue.code}`, path, issue.message, fixFor(issue.message))];

@@ -23,13 +23,20 @@ export function loadModel(raw: RawStackConfig): LoadResult {
   for (const [key, value] of Object.entries(raw.values)) {
     if ((SECRET_KEYS as readonly string[]).includes(key)) {
       if (!raw.secretKeys.has(key)) {
-        findings.push(error("config.secret-in-plain-text", key, `${key} is stored in plain text in the stack file`, `remove it and run \`pulumi config set --secret ${key} ...\` (it must stay a Pulumi secret)`));
+        findings.push(
+          error(
+            "config.secret-in-plain-text",
+            key,
+            `${key} is stored in plain text in the stack file`,
+            `remove it and run \`pulumi config set --secret ${key} ...\` (it must stay a Pulumi secret)`,
+          ),
+        );
       }
       continue;
     }
     plain[key] = value;
   }
-  const parsed = configSchema.safeParse(plain);
+  const parsed = configSchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) {
     return { findings: [...findings, ...parsed.error.issues.flatMap(issueToFindings)] };
   }

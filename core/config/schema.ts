@@ -7,7 +7,8 @@ import { CLUSTER_NAME_MAX, NODE_NAME, NODE_NAME_MAX, VMID_MAX, VMID_MIN } from "
 import { publicKeyProblem } from "./sshKey";
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
-  error: (i) => `${JSON.stringify(i.input)} is not an IPv4/IPv6 address; write the host's LAN address, e.g. 192.168.1.21`,
+  error: (i) =>
+    `${JSON.stringify(i.input)} is not an IPv4/IPv6 address; write the host's LAN address, e.g. 192.168.1.21`,
 });
 
 const nodeName = (what: string) =>
@@ -59,7 +60,9 @@ const qdeviceSchema = z.strictObject({
 
 export const quorumSchema = z.strictObject({
   mode: z
-    .enum(["weighted", "qdevice", "default"], { error: "quorum.mode must be one of weighted | qdevice | default" })
+    .enum(["weighted", "qdevice", "default"], {
+      error: "quorum.mode must be one of weighted | qdevice | default",
+    })
     .default("weighted"),
   expectedVotes: count("quorum.expectedVotes", 1).optional(),
   twoNode: z.boolean().default(false),
@@ -86,7 +89,9 @@ export const vmSchema = z.strictObject({
   datastore: z.string().min(1).default("local-lvm"),
   bridge: z.string().min(1).default("vmbr0"),
   vlan: z.int().min(1).max(4094, { error: "vlan must be from 1 to 4094" }).optional(),
-  cloneFrom: z.strictObject({ vmId: z.int().min(VMID_MIN).max(VMID_MAX), node: z.string().optional() }).optional(),
+  cloneFrom: z
+    .strictObject({ vmId: z.int().min(VMID_MIN).max(VMID_MAX), node: z.string().optional() })
+    .optional(),
   image: z
     .strictObject({
       url: z.url({ protocol: /^https?$/, error: "image.url must be an http(s) URL of a cloud image" }),
@@ -99,11 +104,17 @@ export const vmSchema = z.strictObject({
     .strictObject({
       user: z.string().optional(),
       sshKeys: z.array(publicKeyLine).default([]),
-      ipv4: z.union([z.literal("dhcp"), z.strictObject({ address: cidr, gateway: ipAddress.optional() })]).default("dhcp"),
+      ipv4: z
+        .union([z.literal("dhcp"), z.strictObject({ address: cidr, gateway: ipAddress.optional() })])
+        .default("dhcp"),
       dns: z.array(ipAddress).default([]),
     })
     .optional(),
-  tags: z.array(z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.+-]*$/, { error: "tags: letters, digits, _ . + - only" })).default([]),
+  tags: z
+    .array(
+      z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.+-]*$/, { error: "tags: letters, digits, _ . + - only" }),
+    )
+    .default([]),
   onBoot: z.boolean().optional(),
   started: z.boolean().optional(),
   agent: z.boolean().default(false),
@@ -116,11 +127,15 @@ export const vmSchema = z.strictObject({
 export const configSchema = z.strictObject({
   clusterName: z
     .string({ error: "clusterName is required: the Proxmox cluster name, e.g. homelab" })
-    .max(CLUSTER_NAME_MAX, { error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters (pvecm create)` })
+    .max(CLUSTER_NAME_MAX, {
+      error: `clusterName must be at most ${CLUSTER_NAME_MAX} characters (pvecm create)`,
+    })
     .regex(NODE_NAME, { error: "clusterName: letters, digits and inner '-' only (pvecm create)" }),
-  hosts: z.array(hostSchema, { error: "hosts is required: a list of {name, address, power, votes, hostKey}" }).min(1, {
-    error: "hosts must list at least one host",
-  }),
+  hosts: z
+    .array(hostSchema, { error: "hosts is required: a list of {name, address, power, votes, hostKey}" })
+    .min(1, {
+      error: "hosts must list at least one host",
+    }),
   sharedStorage: z.array(z.string().min(1)).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
   quorum: quorumSchema.default({
@@ -132,7 +147,12 @@ export const configSchema = z.strictObject({
   }),
   vms: z.array(vmSchema).default([]),
   sshUser: z.string().min(1).default("root"),
-  proxmoxEndpoint: z.url({ protocol: /^https$/, error: "proxmoxEndpoint must be an https URL, e.g. https://192.168.1.21:8006/" }).optional(),
+  proxmoxEndpoint: z
+    .url({
+      protocol: /^https$/,
+      error: "proxmoxEndpoint must be an https URL, e.g. https://192.168.1.21:8006/",
+    })
+    .optional(),
   proxmoxInsecure: z.boolean().default(false),
 });
 

@@ -1,26 +1,39 @@
-// Validates an OpenSSH public key line ("ssh-ed25519 AAAA... comment") without any crypto library:
-// the base64 blob must decode and start with the same key type string the line names.
+// Validates an OpenSSH public key line ("ssh-ed25519 AAAA... comment") without a crypto library: the
+// base64 blob is a sequence of length-prefixed fields (RFC 4253 §6.6) that must start with the key type the
+// line names, hold exactly the fields that type needs, and end exactly where the data ends.
 
-const KEY_TYPES = [
-  "ssh-ed25519",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "ssh-rsa",
-] as const;
+const FIELDS_BY_TYPE: Readonly<Record<string, number>> = {
+  "ssh-ed25519": 2, // type, 32-byte key
+  "ecdsa-sha2-nistp256": 3, // type, curve, point
+  "ecdsa-sha2-nistp384": 3,
+  "ecdsa-sha2-nistp521": 3,
+  "ssh-rsa": 3, // type, e, n
+};
+
+function fields(bytes: Buffer): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) return undefined;
+    const len = bytes.readUInt32BE(at);
+    if (at + 4 + len > bytes.length) return undefined;
+    out.push(bytes.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return out;
+}
 
 /** Returns why the line is not a usable public key line, or undefined when it is. */
 export function publicKeyProblem(line: string): string | undefined {
-  const parts = line.trim().split(/\s+/);
-  const [type, blob] = parts;
+  const [type, blob] = line.trim().split(/\s+/);
   if (!type || !blob) return `expected "<type> <base64>" (e.g. "ssh-ed25519 AAAA...")`;
-  if (!(KEY_TYPES as readonly string[]).includes(type)) {
-    return `key type "${type}" is not one of ${KEY_TYPES.join(", ")}`;
-  }
+  const expected = FIELDS_BY_TYPE[type];
+  if (expected === undefined)
+    return `key type "${type}" is not one of ${Object.keys(FIELDS_BY_TYPE).join(", ")}`;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return "the key data is not base64";
-  const bytes = Buffer.from(blob, "base64");
-  const len = bytes.length >= 4 ? bytes.readUInt32BE(0) : -1;
-  const embedded = len > 0 && 4 + len <= bytes.length ? bytes.subarray(4, 4 + len).toString("latin1") : "";
-  if (embedded !== type) return `the key data does not encode a "${type}" key (truncated or pasted wrong?)`;
+  const parts = fields(Buffer.from(blob, "base64"));
+  const broken = `the key data does not encode a "${type}" key (truncated or pasted wrong?)`;
+  if (!parts || parts.length !== expected || parts[0]?.toString("latin1") !== type) return broken;
+  if (type === "ssh-ed25519" && parts[1]?.length !== 32) return broken;
   return undefined;
 }
