@@ -9,3 +9,4 @@ export const votes = cluster.votes;
 export const expectedVotes = cluster.expectedVotes;
 export const quorum = cluster.quorum;
 export const whatIf = cluster.whatIf;
+export const vms = cluster.vms;

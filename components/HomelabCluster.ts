@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
 import { whatIf, type WhatIfTable } from "../core/quorum";
 import type { StackSecrets } from "./stackConfig";
+import { VirtualMachines, type VmSummary } from "./VirtualMachines";
 
 export interface HomelabClusterArgs {
   /** The validated stack (core/config). */
@@ -19,6 +20,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly quorum: pulumi.Output<number>;
   /** Every set of live hosts → votes → quorate. */
   public readonly whatIf: pulumi.Output<WhatIfTable>;
+  /** Per VM: id, host, agent-reported IPv4 addresses. */
+  public readonly vms: pulumi.Output<Record<string, VmSummary>>;
 
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-homelab:cluster:HomelabCluster", name, {}, opts);
@@ -28,11 +31,18 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.expectedVotes = pulumi.output(table.expectedVotes);
     this.quorum = pulumi.output(table.quorum);
     this.whatIf = pulumi.output(table);
+    const machines = new VirtualMachines(
+      `${name}-vms`,
+      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey: args.secrets.sshPrivateKey },
+      { parent: this },
+    );
+    this.vms = machines.vms;
     this.registerOutputs({
       votes: this.votes,
       expectedVotes: this.expectedVotes,
       quorum: this.quorum,
       whatIf: this.whatIf,
+      vms: this.vms,
     });
   }
 }

@@ -244,7 +244,7 @@ describe("stack config", () => {
     assert.equal(model.quorum.mode, "weighted");
     assert.equal(model.proxmox.endpoint, "https://192.168.1.21:8006/");
     assert.ok(Object.isFrozen(model.hosts[0]));
-    assert.throws(() => ((model.hosts as { votes: number }[])[0]!.votes = 9), TypeError);
+    assert.throws(() => ((model.hosts as unknown as { votes: number }[])[0]!.votes = 9), TypeError);
   });
 
   it("keeps secrets out of the model when they are stored encrypted", () => {
