@@ -1,0 +1,73 @@
+// Shell building blocks shared by every host script (vote push, membership, rejoin, QDevice). Each returns
+// script lines; values are quoted with sh``/quote() from core/shell. Scripts are pure functions of the Model,
+// so the same stack always sends byte-identical text (no diff on a second `pulumi up`).
+import { quote, sh } from "../shell";
+
+/** Messages go to stderr with a prefix; fail exits 1 with the message (and the fix, written into it). */
+export function prelude(tag: string): string[] {
+  return [
+    `PVEHL_TAG=${quote(tag)}`,
+    'say() { printf "%s: %s\\n" "$PVEHL_TAG" "$*" >&2; }',
+    'fail() { say "ERROR: $*"; exit 1; }',
+  ];
+}
+
+/** Refuse to run on a host whose node name is not the declared one (wrong address in the stack). */
+export function requireNodeName(name: string): string[] {
+  return [
+    sh`if [ "$(hostname)" != ${name} ]; then`,
+    // The quoted value closes and reopens the double-quoted string: "…"'value'"…" is one shell word.
+    sh`  fail "this host is '$(hostname)', expected "${name}": check hosts[].address and hosts[].name in the stack"`,
+    "fi",
+  ];
+}
+
+/**
+ * Refuse unless corosync reports quorum. `corosync-quorumtool -s` exits 2 when not quorate: handled on
+ * purpose, not swallowed by set -e.
+ */
+export function requireQuorate(node: string): string[] {
+  return [
+    "pvehl_q_rc=0; corosync-quorumtool -s >/dev/null 2>&1 || pvehl_q_rc=$?",
+    'if [ "$pvehl_q_rc" -eq 2 ]; then',
+    sh`  fail "the cluster is not quorate, so /etc/pve is read-only. Power on more hosts, or on "${node}" run 'pvecm expected 1' (temporary, until the others are back) and re-run"`,
+    'elif [ "$pvehl_q_rc" -ne 0 ]; then',
+    '  fail "corosync is not running or not answering (corosync-quorumtool exit $pvehl_q_rc): check journalctl -u corosync"',
+    "fi",
+  ];
+}
+
+export const CLUSTER_LOCK = "/etc/pve/priv/lock/file-corosync_conf";
+
+/**
+ * Take the cluster-wide lock Proxmox's own tools take for corosync.conf (PVE::Cluster::cfs_lock_file:
+ * mkdir under /etc/pve/priv/lock), with a bounded retry, released on every exit path.
+ */
+export function takeCorosyncLock(seconds = 60): string[] {
+  return [
+    sh`pvehl_lock=${CLUSTER_LOCK}`,
+    "pvehl_locked=0",
+    'release_lock() { if [ "$pvehl_locked" = 1 ]; then rmdir "$pvehl_lock" 2>/dev/null || true; fi; }',
+    "trap release_lock EXIT",
+    'mkdir -p "$(dirname "$pvehl_lock")"',
+    `for pvehl_i in $(seq 1 ${seconds}); do`,
+    '  if mkdir "$pvehl_lock" 2>/dev/null; then pvehl_locked=1; break; fi',
+    "  sleep 1",
+    "done",
+    `[ "$pvehl_locked" = 1 ] || fail "corosync.conf is locked by another operation (pvecm add/delnode?) for ${seconds}s: $pvehl_lock. Wait for it to finish; if no Proxmox task is running, remove the stale lock with: rmdir $pvehl_lock"`,
+  ];
+}
+
+/**
+ * Poll a shell condition until it holds, at most `seconds`; on timeout fail naming what was awaited.
+ * `condition` is trusted shell text built by the caller (not user input).
+ */
+export function waitUntil(condition: string, seconds: number, what: string, hint: string): string[] {
+  return [
+    `pvehl_deadline=$(( $(date +%s) + ${seconds} ))`,
+    `until ${condition}; do`,
+    `  if [ "$(date +%s)" -ge "$pvehl_deadline" ]; then fail ${quote(`gave up after ${seconds}s waiting for ${what}: ${hint}`)}; fi`,
+    "  sleep 0.5",
+    "done",
+  ];
+}
