@@ -2,7 +2,7 @@
 import type { Finding, HostSpec, Model, VmSpec } from "../model";
 import { error, issueToFindings } from "./findings";
 import { effectiveNodeId, hostRules, quorumConfigRules, vmReferenceRules } from "./rules";
-import { configSchema, SECRET_KEYS, type ParsedConfig } from "./schema";
+import { configSchema, SECRET_KEYS, type ParsedConfig, type SecretKey } from "./schema";
 
 /** One stack's config: key (without the "pve-homelab:" namespace) → value, JSON already parsed. */
 export interface RawStackConfig {
@@ -41,9 +41,30 @@ export function loadModel(raw: RawStackConfig): LoadResult {
     return { findings: [...findings, ...parsed.error.issues.flatMap(issueToFindings)] };
   }
   const cfg = parsed.data;
-  findings.push(...hostRules(cfg), ...vmReferenceRules(cfg), ...quorumConfigRules(cfg));
+  findings.push(
+    ...missingSecrets(raw, cfg),
+    ...hostRules(cfg),
+    ...vmReferenceRules(cfg),
+    ...quorumConfigRules(cfg),
+  );
   if (findings.some((f) => f.level === "error")) return { findings };
   return { model: deepFreeze(toModel(cfg)), findings };
+}
+
+/** Secrets the program cannot work without: the SSH key always, the API token as soon as VMs are declared. */
+function missingSecrets(raw: RawStackConfig, cfg: ParsedConfig): Finding[] {
+  const needed: [SecretKey, string][] = [["sshPrivateKey", "every host action runs over SSH"]];
+  if (cfg.vms.length > 0) needed.push(["proxmoxApiToken", "VMs are created through the Proxmox API"]);
+  return needed
+    .filter(([key]) => !(key in raw.values))
+    .map(([key, why]) =>
+      error(
+        "config.secret-missing",
+        key,
+        `${key} is not set, and ${why}`,
+        `run \`pulumi config set --secret ${key} ...\` (see README.md, "Secrets")`,
+      ),
+    );
 }
 
 function toModel(cfg: ParsedConfig): Model {

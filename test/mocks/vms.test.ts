@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { VirtualMachines, type VirtualMachinesArgs } from "../../components/VirtualMachines";
 import { loadModel } from "../../core/config";
 import type { Model } from "../../core/model";
-import { KEY_LOW, withEdit } from "../fixtures/stacks";
+import { KEY_LOW, withEdit, TEST_SECRET_KEYS } from "../fixtures/stacks";
 
 type Edit = Parameters<typeof withEdit>[0];
 type Inputs = Record<string, unknown>;
@@ -31,7 +31,7 @@ const DEBIAN = "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-
 const OPS_KEY = KEY_LOW;
 
 function model(edit: Edit = () => {}): Model {
-  const loaded = loadModel({ values: withEdit(edit), secretKeys: new Set() });
+  const loaded = loadModel({ values: withEdit(edit), secretKeys: TEST_SECRET_KEYS });
   assert.ok(loaded.model, JSON.stringify(loaded.findings));
   return loaded.model;
 }

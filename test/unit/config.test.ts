@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import { loadModel } from "../../core/config";
-import { homelabValues, withEdit, KEY_LOW, type Values } from "../fixtures/stacks";
+import { homelabValues, withEdit, KEY_LOW, TEST_SECRET_KEYS, type Values } from "../fixtures/stacks";
 
-const load = (values: Values, secretKeys: string[] = []) =>
+const load = (values: Values, secretKeys: readonly string[] = [...TEST_SECRET_KEYS]) =>
   loadModel({ values, secretKeys: new Set(secretKeys) });
 
 /** One row per bad input: the config, and the exact [path, message] findings expected among the errors. */
@@ -209,7 +209,18 @@ export const BAD_CONFIGS: ReadonlyArray<{
   {
     why: "secret stored in plain text",
     values: withEdit((v) => (v.rootPassword = "hunter2")),
+    secretKeys: ["sshPrivateKey", "proxmoxApiToken"],
     expect: [["rootPassword", "rootPassword is stored in plain text in the stack file"]],
+  },
+  {
+    why: "SSH private key not set",
+    values: withEdit((v) => delete v.sshPrivateKey),
+    expect: [["sshPrivateKey", "sshPrivateKey is not set, and every host action runs over SSH"]],
+  },
+  {
+    why: "API token not set while VMs are declared",
+    values: withEdit((v) => delete v.proxmoxApiToken),
+    expect: [["proxmoxApiToken", "proxmoxApiToken is not set, and VMs are created through the Proxmox API"]],
   },
   {
     why: "qdevice mode without a device",
@@ -248,7 +259,7 @@ describe("stack config", () => {
   });
 
   it("keeps secrets out of the model when they are stored encrypted", () => {
-    const { model, findings } = load({ ...homelabValues(), sshPrivateKey: "[secret]" }, ["sshPrivateKey"]);
+    const { model, findings } = load(homelabValues());
     assert.deepEqual(findings, []);
     assert.ok(model && !JSON.stringify(model).includes("[secret]"));
   });

@@ -2,13 +2,13 @@ import { strict as assert } from "node:assert";
 import { loadModel } from "../../core/config";
 import type { Finding, Model } from "../../core/model";
 import { placementByHost, placementFindings } from "../../core/placement";
-import { KEY_HIGH, withEdit } from "../fixtures/stacks";
+import { KEY_HIGH, withEdit, TEST_SECRET_KEYS } from "../fixtures/stacks";
 
 type Edit = Parameters<typeof withEdit>[0];
 
 /** A valid Model from the homelab fixture with one edit; fails the test if the config itself is refused. */
 function model(edit: Edit = () => {}): Model {
-  const loaded = loadModel({ values: withEdit(edit), secretKeys: new Set() });
+  const loaded = loadModel({ values: withEdit(edit), secretKeys: TEST_SECRET_KEYS });
   assert.ok(loaded.model, JSON.stringify(loaded.findings));
   return loaded.model;
 }
