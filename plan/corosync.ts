@@ -1,0 +1,73 @@
+// What `pulumi up` would write into a live corosync.conf: core/corosync setVotes with the declared votes, as
+// data for the plan (before/after text), or findings when the edit would be refused.
+import * as path from "node:path";
+import { CorosyncEditError, CorosyncParseError, setVotes } from "../core/corosync";
+import type { Finding, Model } from "../core/model";
+
+export interface CorosyncPlan {
+  readonly file: string;
+  readonly changed: boolean;
+  readonly before: string;
+  readonly after: string;
+  readonly versionBefore?: number;
+  readonly versionAfter?: number;
+  /** Votes written per node name. */
+  readonly votes: Readonly<Record<string, number>>;
+}
+
+/**
+ * The vote edit `pulumi up` performs: every declared host's votes, refused unless the always-on hosts stay
+ * quorate and the file's nodelist matches the stack (names, nodeids, addresses).
+ */
+export function corosyncEdit(
+  model: Model,
+  file: string,
+  text: string,
+): CorosyncPlan | { finding: Finding[] } {
+  const votes = Object.fromEntries(model.hosts.map((h) => [h.name, h.votes]));
+  const alwaysOn =
+    model.quorum.mode === "weighted"
+      ? model.hosts.filter((h) => h.power === "always-on").map((h) => h.name)
+      : [];
+  const expectNodes = Object.fromEntries(
+    model.hosts.map((h) => [h.name, { nodeId: h.nodeId, address: h.address }]),
+  );
+  try {
+    const edit = setVotes(text, votes, { alwaysOn, expectNodes });
+    return {
+      file,
+      changed: edit.changed,
+      before: text,
+      after: edit.text,
+      versionBefore: edit.versionBefore,
+      versionAfter: edit.versionAfter,
+      votes,
+    };
+  } catch (e) {
+    if (e instanceof CorosyncEditError) {
+      return {
+        finding: e.problems.map((p) => ({
+          level: "error" as const,
+          code: `corosync.${p.code}`,
+          path: "corosync.conf",
+          message: `${path.basename(file)}: ${p.message} \`pulumi up\` would refuse to change the votes.`,
+          fix: p.fix,
+        })),
+      };
+    }
+    if (e instanceof CorosyncParseError) {
+      return {
+        finding: [
+          {
+            level: "error",
+            code: `corosync.${e.code}`,
+            path: `corosync.conf:${e.line}`,
+            message: `${path.basename(file)} line ${e.line}: ${e.reason}; corosync would refuse this file`,
+            fix: e.message.split(" Fix: ")[1]?.replace(/\.$/, "") ?? "fix the file's syntax",
+          },
+        ],
+      };
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,267 @@
+// The plan as text for a person: the resource tree as `pulumi preview` lists it, votes and the what-if table,
+// VM placement with capacity bars, the corosync.conf diff, a Mermaid topology, then every finding with its fix.
+import type { Finding } from "../core/model";
+import type { HostPlacement } from "../core/placement";
+import type { RegisteredResource } from "./engine";
+import { topologyMermaid } from "./mermaid";
+import { hasErrorFindings, type PlanReport } from "./report";
+
+export function renderHuman(report: PlanReport): string {
+  const sections = [
+    header(report),
+    resourceTree(report),
+    votes(report),
+    placement(report),
+    corosyncDiff(report),
+    topology(report),
+    findings(report.findings),
+    summary(report),
+  ];
+  return sections.filter((s): s is string => s !== undefined).join("\n\n") + "\n";
+}
+
+function header(r: PlanReport): string {
+  const source = {
+    "stack file": "set in the stack file, not decrypted",
+    "plain text": "in the stack file in PLAIN TEXT, see the findings",
+    placeholder: "not set in the stack: a placeholder stands in",
+  };
+  const secrets = r.secrets.map((s) => `${s.key}: [secret] (${source[s.source]})`);
+  return [
+    `Plan of ${r.project}/${r.stack} (${r.stackFile}): the program ran under mocks; nothing connected, nothing changed.`,
+    ...secrets.map((s) => `  ${s}`),
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+/** Rows in `pulumi preview` order: depth-first by parent, children in registration order. */
+export function previewRows(
+  resources: readonly RegisteredResource[],
+): { resource: RegisteredResource; prefix: string }[] {
+  const byParent = new Map<string | null, RegisteredResource[]>();
+  const urns = new Set(resources.map((r) => r.urn));
+  for (const r of resources) {
+    const key = r.parentUrn && urns.has(r.parentUrn) ? r.parentUrn : null;
+    byParent.set(key, [...(byParent.get(key) ?? []), r]);
+  }
+  const rows: { resource: RegisteredResource; prefix: string }[] = [];
+  const walk = (parent: string | null, indent: string, depth: number) => {
+    const kids = byParent.get(parent) ?? [];
+    kids.forEach((r, i) => {
+      const last = i === kids.length - 1;
+      const branch = depth === 0 ? "" : last ? "└─ " : "├─ ";
+      rows.push({ resource: r, prefix: indent + branch });
+      walk(r.urn, depth === 0 ? "" : indent + (last ? "   " : "│  "), depth + 1);
+    });
+  };
+  walk(null, "", 0);
+  return rows;
+}
+
+function resourceTree(r: PlanReport): string {
+  const rows = previewRows(r.resources);
+  const lines = ["Resources (pulumi preview)"];
+  if (rows.length === 0) {
+    lines.push("  none: the program registered nothing");
+  } else {
+    const typeCol = rows.map((x) => x.prefix + x.resource.type);
+    const nameCol = rows.map((x) => x.resource.name);
+    const tw = width(["Type", ...typeCol]);
+    const nw = width(["Name", ...nameCol]);
+    lines.push(`     ${pad("Type", tw)}  ${pad("Name", nw)}  Plan`);
+    rows.forEach((_, i) => lines.push(` +   ${pad(typeCol[i]!, tw)}  ${pad(nameCol[i]!, nw)}  create`));
+    lines.push(`  ${rows.length} to create`);
+  }
+  if (r.program.error) lines.push(`  The program stopped: ${r.program.error.message.split("\n")[0]}`);
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function votes(r: PlanReport): string {
+  const hostRows = r.hosts.map((h) => [
+    show(h.name),
+    show(h.address),
+    show(h.power),
+    show(h.votes),
+    h.nodeId === undefined ? "" : String(h.nodeId),
+  ]);
+  const lines = [
+    `Hosts and votes${r.model ? ` (quorum.mode ${r.model.quorum.mode})` : " (as far as the config can be read)"}`,
+  ];
+  if (hostRows.length === 0) lines.push("  (no readable hosts)");
+  else
+    lines.push(
+      ...table(
+        [["host", "address", "power", "votes", "nodeId"], ...hostRows],
+        [false, false, false, true, true],
+      ).map((l) => `  ${l}`),
+    );
+  const q = r.quorum;
+  if (!q || !r.model) {
+    lines.push("", "What-if table: not available (the config does not parse).");
+    return lines.join("\n");
+  }
+  const device = r.model.quorum.mode === "qdevice";
+  lines.push(
+    "",
+    `Expected votes ${q.expectedVotes}, quorum ${q.quorum}${device ? `, quorum device ${q.deviceVotes} vote(s)` : ""}.`,
+    "",
+    "What if only these hosts are up? (quorate: after the others stop; cold start: if only these boot)",
+  );
+  const names = r.model.hosts.map((h) => h.name);
+  const head = [...names, ...(device ? ["qdevice"] : []), "votes", "quorate", "cold start"];
+  const rows = q.scenarios.map((s) => [
+    ...names.map((n) => (s.up.includes(n) ? "up" : "-")),
+    ...(device ? [s.deviceUp ? "up" : "-"] : []),
+    String(s.votes),
+    s.quorate ? "yes" : "no",
+    s.coldStart ? "yes" : "no",
+  ]);
+  const right = head.map((h) => h === "votes");
+  lines.push(...table([head, ...rows], right).map((l) => `  ${l}`));
+  const a = r.alwaysOn;
+  if (a) {
+    const dev = device ? " + the quorum device" : "";
+    lines.push(
+      "",
+      `Always-on intent: ${a.hosts.join(" + ")}${dev} alone: ${a.votes} of ${q.expectedVotes} votes, quorum ${q.quorum}: ${a.quorate ? "quorate — OK" : "NOT quorate — FAILS"}`,
+    );
+    if (a.others.hosts.length > 0) {
+      lines.push(
+        `                  ${a.others.hosts.join(" + ")} without it: ${a.others.votes} votes: ${a.others.quorate ? "quorate — FAILS (they could outvote it)" : "not quorate — OK"}`,
+      );
+    }
+  } else {
+    lines.push("", "Always-on intent: no always-on host declared — FAILS");
+  }
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const BAR = 24;
+
+function bar(used: number, total: number | undefined, unit: string): string {
+  if (total === undefined) return `${pad("", BAR + 2)}  ${used}${unit} (capacity not declared)`;
+  const filled = Math.min(BAR, Math.round((used / total) * BAR));
+  const over = used > total;
+  const pct = total > 0 ? Math.round((used / total) * 100) : 0;
+  return `[${"#".repeat(filled)}${"-".repeat(BAR - filled)}]  ${used}/${total}${unit}  ${pct}%${over ? "  OVER CAPACITY" : ""}`;
+}
+
+function placement(r: PlanReport): string | undefined {
+  const model = r.model;
+  if (!model || !r.placement) {
+    if (r.vms.length === 0) return undefined;
+    const rows = r.vms.map((vm) => [show(vm.name), show(vm.host), show(vm.vmId)]);
+    return [
+      "VMs (as far as the config can be read)",
+      ...table([["vm", "host", "vmId"], ...rows], [false, false, true]).map((l) => `  ${l}`),
+    ].join("\n");
+  }
+  const lines = ["VM placement"];
+  model.hosts.forEach((h, i) => {
+    const p: HostPlacement = r.placement![i]!;
+    lines.push(`  ${h.name} (${h.power})`);
+    lines.push(`    cores   ${bar(p.coresUsed, p.coresTotal, "")}`);
+    lines.push(`    memory  ${bar(p.memoryUsed, p.memoryTotal, " MiB")}`);
+    const vms = model.vms.filter((vm) => vm.host === h.name);
+    if (vms.length === 0) {
+      lines.push("    (no VMs)");
+      return;
+    }
+    const rows = vms.map((vm) => [
+      vm.name,
+      `vmId ${vm.vmId}`,
+      `${vm.cores} ${vm.cores === 1 ? "core" : "cores"}`,
+      `${vm.memoryMiB} MiB`,
+      `${vm.diskGiB} GiB`,
+      [vm.alwaysOn && "alwaysOn", vm.started ? "started" : "stopped", vm.onBoot && "onBoot", vm.ha && "ha"]
+        .filter(Boolean)
+        .join(", "),
+    ]);
+    lines.push(...table(rows, [false, false, true, true, true, false]).map((l) => `    - ${l}`));
+  });
+  return lines.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function corosyncDiff(r: PlanReport): string | undefined {
+  const c = r.corosync;
+  if (!c) return undefined;
+  const title = `corosync.conf: what \`pulumi up\` would write (${c.file})`;
+  if (!c.changed)
+    return `${title}\n  no change: the votes are already ${Object.entries(c.votes)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(", ")}`;
+  // Loaded only here: most plans have no --corosync.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createTwoFilesPatch } = require("diff") as typeof import("diff");
+  const patch = createTwoFilesPatch(
+    "a/etc/pve/corosync.conf",
+    "b/etc/pve/corosync.conf",
+    c.before,
+    c.after,
+    "",
+    "",
+    { context: 3 },
+  );
+  const body = patch
+    .split("\n")
+    .filter((l) => !l.startsWith("===") && !l.startsWith("Index:"))
+    .join("\n")
+    .trimEnd();
+  return `${title}\n${body}\n  config_version ${c.versionBefore} -> ${c.versionAfter}`;
+}
+
+function topology(r: PlanReport): string | undefined {
+  if (!r.model) return undefined;
+  return `Topology (Mermaid)\n${topologyMermaid(r.model, r.quorum)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+export function findings(list: readonly Finding[]): string {
+  if (list.length === 0) return "Findings\n  none";
+  const lines = ["Findings"];
+  for (const f of list) {
+    lines.push(`  ${f.level}: ${f.path || "(stack)"}: ${f.message} [${f.code}]`);
+    lines.push(`    fix: ${f.fix}`);
+  }
+  return lines.join("\n");
+}
+
+function summary(r: PlanReport): string {
+  const errors = r.findings.filter((f) => f.level === "error").length;
+  const warnings = r.findings.length - errors;
+  const verdict = hasErrorFindings(r)
+    ? "NOT READY: fix the errors above before `pulumi up`"
+    : "ready for `pulumi up`";
+  return `${errors} error(s), ${warnings} warning(s), ${r.resources.length} resource(s) to create: ${verdict}.`;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return "?";
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+const width = (xs: readonly string[]) => Math.max(...xs.map((x) => [...x].length));
+const pad = (s: string, w: number) => s + " ".repeat(Math.max(0, w - [...s].length));
+const padLeft = (s: string, w: number) => " ".repeat(Math.max(0, w - [...s].length)) + s;
+
+/** Aligned columns; `right[i]` right-aligns column i. Trailing spaces trimmed. */
+function table(rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
+  const cols = Math.max(...rows.map((r) => r.length));
+  const widths = Array.from({ length: cols }, (_, i) => width(rows.map((r) => r[i] ?? "")));
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (right[i] ? padLeft(cell, widths[i]!) : pad(cell, widths[i]!)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
