@@ -255,17 +255,22 @@ export function subsetsInOrder(n: number): number[][] {
   if (n > MAX_WHAT_IF_HOSTS) {
     throw new RangeError(`what-if tables cover at most ${MAX_WHAT_IF_HOSTS} hosts, got ${n}`);
   }
-  const all: number[][] = [];
-  for (let mask = 0; mask < 1 << n; mask++) {
-    const idx: number[] = [];
-    for (let i = 0; i < n; i++) if (mask & (1 << i)) idx.push(i);
-    all.push(idx);
+  const out: number[][] = [];
+  for (let k = n; k >= 0; k--) combinations(n, k, out);
+  return out;
+}
+
+/** The k-element subsets of 0..n-1 in lexicographic order, appended to `out`. */
+function combinations(n: number, k: number, out: number[][]): void {
+  const idx = Array.from({ length: k }, (_, i) => i);
+  for (;;) {
+    out.push([...idx]);
+    let i = k - 1;
+    while (i >= 0 && idx[i] === n - k + i) i--;
+    if (i < 0) return;
+    idx[i]!++;
+    for (let j = i + 1; j < k; j++) idx[j] = idx[j - 1]! + 1;
   }
-  return all.sort((x, y) => {
-    if (x.length !== y.length) return y.length - x.length;
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-    return 0;
-  });
 }
 
 /** The what-if table: expected votes, quorum and every subset of hosts (and device state) up. */
@@ -620,9 +625,9 @@ function intentFindings(model: Model): Finding[] {
   const a = arithmetic(model);
   const spots = hosts.filter((h) => !isAlwaysOn(h));
   const quorateSpotSets: { hosts: HostSpec[]; coldOnly: boolean }[] = [];
-  const bySizeThenOrder = subsetsInOrder(spots.length).sort((x, y) => x.length - y.length);
+  const bySizeThenOrder: number[][] = [];
+  for (let k = 1; k <= spots.length; k++) combinations(spots.length, k, bySizeThenOrder);
   for (const idx of bySizeThenOrder) {
-    if (idx.length === 0) continue;
     const set = idx.map((i) => spots[i]!);
     if (quorateSpotSets.some((s) => s.hosts.every((h) => set.includes(h)))) continue; // minimal sets only
     const e = evaluate(a, set, false);

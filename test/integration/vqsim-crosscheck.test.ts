@@ -33,6 +33,7 @@ interface Outcome {
   readonly compared: number;
   readonly refusedBySim?: string;
   readonly problems: readonly string[];
+  readonly upRetries?: number;
 }
 
 function key(up: readonly number[], deviceUp?: boolean): string {
@@ -84,7 +85,7 @@ function judge(layout: Layout, run: LayoutRun, expectSubsets: (n: number) => num
   if (seen.size !== want) problems.push(`covered ${seen.size} (kind, subset) pairs, expected ${want}`);
   const empty = table.scenarios.filter((s) => s.up.length === 0);
   if (empty.some((s) => s.quorate || s.coldStart)) problems.push("table calls the empty host set quorate");
-  return { layout, compared: run.observations.length, problems };
+  return { layout, compared: run.observations.length, problems, upRetries: run.upRetries };
 }
 
 function describeObservation(hosts: readonly { name: string; nodeId: number }[], o: Observation): string {
@@ -97,9 +98,11 @@ function report(name: string, outcomes: readonly Outcome[], started: number): vo
   const bad = outcomes.filter((o) => o.problems.length > 0);
   const refused = outcomes.filter((o) => o.refusedBySim !== undefined).length;
   const compared = outcomes.reduce((a, o) => a + o.compared, 0);
+  const retries = outcomes.reduce((a, o) => a + (o.upRetries ?? 0), 0);
   console.log(
     `      ${name}: ${outcomes.length} layouts (seed ${SEED}), ${refused} refused by corosync (checked against the findings, not simulated), ` +
-      `${compared} subsets compared, ${bad.length} with problems, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${compared} subsets compared, ${bad.length} with problems, ${((Date.now() - started) / 1000).toFixed(1)} s` +
+      (retries ? ` (${retries} vqsim 'up' resent)` : ""),
   );
   assert.deepEqual(
     bad.slice(0, 10).map((o) => `${describeLayout(o.layout)}: ${o.problems.slice(0, 5).join("; ")}`),
@@ -142,7 +145,7 @@ describe("what-if table against corosync-vqsim", function () {
       const cold = await coldStarts(l);
       return judge(
         l,
-        { observations: [...warm.observations, ...cold.observations] },
+        { observations: [...warm.observations, ...cold.observations], upRetries: cold.upRetries },
         (n) => 2 * (2 ** n - 1),
       );
     });
@@ -158,7 +161,7 @@ describe("what-if table against corosync-vqsim", function () {
       const cold = await coldStarts(l, {}, true);
       return judge(
         l,
-        { observations: [...warm.observations, ...cold.observations] },
+        { observations: [...warm.observations, ...cold.observations], upRetries: cold.upRetries },
         (n) => 3 * (2 ** n - 1),
       );
     });

@@ -153,6 +153,28 @@ export class Vqsim {
     return this.nextPrompt(JSON.stringify(line));
   }
 
+  /** Ups that had to be sent again because the node never showed up (seen rarely on a loaded machine). */
+  upRetries = 0;
+
+  /**
+   * `up <nodeId>` and wait until vqsim lists the node. Rarely, on a machine under heavy load, a node that
+   * was just brought up is missing from the next states; it is sent again (at most twice, counted in
+   * upRetries) rather than failing the run on a simulator hiccup. Settling still checks the membership.
+   */
+  async up(nodeId: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await this.command(`up ${nodeId}`);
+      const started = Date.now();
+      while (Date.now() - started < 1000) {
+        if ((await this.show()).some((s) => s.nodeId === nodeId)) return;
+        await sleep(5);
+      }
+      if (attempt === 2)
+        throw new VqsimError(`node ${nodeId} did not come up; stderr: ${this.stderrText.slice(-600)}`);
+      this.upRetries++;
+    }
+  }
+
   async show(): Promise<NodeState[]> {
     return parseShow(await this.command("show"));
   }
@@ -194,7 +216,11 @@ export class Vqsim {
       if (now - started > this.settleTimeoutMs) {
         throw new VqsimError(
           `vqsim did not settle within ${this.settleTimeoutMs} ms (${lastReason || "state kept changing"}); ` +
-            `last commands: ${this.history.slice(-4).join(" | ")}; state: ${JSON.stringify(states)}`,
+            `last commands: ${this.history
+              .filter((c) => c !== "show")
+              .slice(-4)
+              .join(" | ")}; ` +
+            `state: ${JSON.stringify(states)}; output: ${this.stdout.slice(-600)}; stderr: ${this.stderrText.slice(-600)}`,
         );
       }
       await sleep(4);

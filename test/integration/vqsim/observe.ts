@@ -16,6 +16,8 @@ export interface LayoutRun {
   /** Set when a node's votequorum refused the config (corosync would not start). */
   readonly refused?: string;
   readonly observations: readonly Observation[];
+  /** `up` commands vqsim had to be sent again (see Vqsim.up). */
+  readonly upRetries?: number;
 }
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -119,7 +121,7 @@ export async function coldStarts(
       for (const set of chain) {
         for (const i of set) {
           if (!up.includes(i)) {
-            await sim.command(`up ${ids[i]}`);
+            await sim.up(ids[i]!);
             up.push(i);
           }
         }
@@ -133,7 +135,7 @@ export async function coldStarts(
         });
       }
     }
-    return { observations: obs };
+    return { observations: obs, upRetries: sim.upRetries };
   });
 }
 
