@@ -25,6 +25,7 @@ import {
   membershipFindings,
 } from "../core/scripts/membership";
 import { hostScript } from "./ssh";
+import { NAMESPACE } from "./stackConfig";
 
 export interface ClusterMembershipArgs {
   /** The validated stack: clusterName and hosts (name, address, nodeId, votes, power, SSH settings). */
@@ -66,12 +67,12 @@ export function createMembership(
   const founder = founderOf(model);
   const joiners = joinersOf(model);
   const problems = membershipFindings(model).map((f) => ({
-    propertyPath: f.path,
+    propertyPath: `${NAMESPACE}:${f.path}`,
     reason: `${f.message} (fix: ${f.fix}) [${f.code}]`,
   }));
   if (joiners.length > 0 && args.rootPassword === undefined) {
     problems.push({
-      propertyPath: "rootPassword",
+      propertyPath: `${NAMESPACE}:rootPassword`,
       reason:
         `joining ${joiners.map((h) => h.name).join(", ")} needs the root password of ${founder.name} ` +
         "(fix: pulumi config set --secret pve-homelab:rootPassword ...)",

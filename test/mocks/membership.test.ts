@@ -308,7 +308,7 @@ describe("mocks: ClusterMembership", () => {
             assert.ok(pulumi.InputPropertiesError.isInstance(e), String(e));
             assert.deepEqual(
               e.errors.map((x) => x.propertyPath),
-              row.errors.map(([p]) => p),
+              row.errors.map(([p]) => `pve-homelab:${p}`),
             );
             e.errors.forEach((x, i) => assert.match(x.reason, row.errors[i]![1]));
             return true;
