@@ -51,9 +51,11 @@ export function loadModel(raw: RawStackConfig): LoadResult {
   return { model: deepFreeze(toModel(cfg)), findings };
 }
 
-/** Secrets the program cannot work without: the SSH key always, the API token as soon as VMs are declared. */
+/** Secrets the program cannot work without: the SSH key always, the root password to join a second host, the
+ *  API token as soon as VMs are declared. */
 function missingSecrets(raw: RawStackConfig, cfg: ParsedConfig): Finding[] {
   const needed: [SecretKey, string][] = [["sshPrivateKey", "every host action runs over SSH"]];
+  if (cfg.hosts.length > 1) needed.push(["rootPassword", "`pvecm add` joins hosts with the root password"]);
   if (cfg.vms.length > 0) needed.push(["proxmoxApiToken", "VMs are created through the Proxmox API"]);
   return needed
     .filter(([key]) => !(key in raw.values))

@@ -2,7 +2,7 @@
 // that depend on other keys. Quorum and placement rules live in core/quorum and core/placement.
 import type { Finding } from "../model";
 import type { ParsedConfig } from "./schema";
-import { error } from "./findings";
+import { error, warning } from "./findings";
 
 type Host = ParsedConfig["hosts"][number];
 
@@ -67,6 +67,16 @@ export function hostRules(cfg: ParsedConfig): Finding[] {
     );
   }
   hosts.forEach((h, i) => {
+    if (h.nodeId === undefined && hosts.length > 1) {
+      out.push(
+        warning(
+          "hosts.implicit-nodeid",
+          `hosts[${i}].nodeId`,
+          `host ${h.name} has no explicit nodeId, so it is its position in the list (${i + 1}); removing a host above it would renumber it, which Proxmox cannot do in place`,
+          `add nodeId: ${i + 1} to this host`,
+        ),
+      );
+    }
     if (!h.hostKey) {
       out.push(
         error(

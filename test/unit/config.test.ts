@@ -218,6 +218,11 @@ export const BAD_CONFIGS: ReadonlyArray<{
     expect: [["sshPrivateKey", "sshPrivateKey is not set, and every host action runs over SSH"]],
   },
   {
+    why: "root password not set while a second host must join",
+    values: withEdit((v) => delete v.rootPassword),
+    expect: [["rootPassword", "rootPassword is not set, and `pvecm add` joins hosts with the root password"]],
+  },
+  {
     why: "API token not set while VMs are declared",
     values: withEdit((v) => delete v.proxmoxApiToken),
     expect: [["proxmoxApiToken", "proxmoxApiToken is not set, and VMs are created through the Proxmox API"]],
@@ -272,6 +277,15 @@ describe("stack config", () => {
     assert.deepEqual([build?.onBoot, build?.started, build?.tags], [false, false, ["b", "ci"]]);
     const dns = model?.vms.find((vm) => vm.name === "dns");
     assert.deepEqual([dns?.onBoot, dns?.started], [true, true]);
+  });
+
+  it("warns when a nodeId is implicit, since removing a host above it would renumber it", () => {
+    const { model, findings } = load(withEdit((v) => delete v.hosts[2]!.nodeId));
+    assert.equal(model?.hosts[2]?.nodeId, 3);
+    assert.deepEqual(
+      findings.map((f) => [f.level, f.path, f.fix]),
+      [["warning", "hosts[2].nodeId", "add nodeId: 3 to this host"]],
+    );
   });
 
   it("reports every problem at once", () => {
