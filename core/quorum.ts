@@ -39,7 +39,6 @@ export const QUORUM_FINDING_CODES = [
   "votes.default-uneven",
   "votes.quorum-overflow",
   "quorum.weighted-shared-storage",
-  "quorum.weighted-ha",
   "quorum.device-missing",
   "quorum.device-unused",
   "quorum.lms-uneven-votes",
@@ -796,16 +795,6 @@ function riskFindings(model: Model): Finding[] {
       ),
     );
   }
-  const ha = model.vms.map((vm, i) => [vm, i] as const).filter(([vm]) => vm.ha);
-  if (ha.length > 0) {
-    out.push(
-      make(
-        "quorum.weighted-ha",
-        `vms[${ha[0]![1]}].ha`,
-        `weighted votes (${votesPattern(hosts)}) with HA VMs (${ha.map(([vm]) => vm.name).join(", ")}): a host that loses contact with the heavy host loses quorum and self-fences (watchdog reboot after about 60 s), and nothing can fail over when the heavy host is down`,
-        `${alternative}; ${ack}`,
-      ),
-    );
-  }
+  // HA VMs with weighted votes are the same risk, reported per VM by core/placement (placement.ha-with-weighted-votes).
   return out;
 }

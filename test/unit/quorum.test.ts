@@ -781,32 +781,6 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "weighted votes with HA VMs",
-      layout([3, 1, 1], { haVms: ["dns", "home-assistant"] }),
-      [
-        F(
-          "error",
-          "quorum.weighted-ha",
-          "vms[0].ha",
-          "weighted votes (3/1/1) with HA VMs (dns, home-assistant): a host that loses contact with the heavy host loses quorum and self-fences (watchdog reboot after about 60 s), and nothing can fail over when the heavy host is down",
-          `${RISK_FIX}; set acknowledgeQuorumRisk: true only if you accept this`,
-        ),
-      ],
-    ],
-    [
-      "weighted votes with HA VMs, acknowledged: still a warning",
-      layout([3, 1, 1], { haVms: ["dns"], acknowledgeQuorumRisk: true }),
-      [
-        F(
-          "warning",
-          "quorum.weighted-ha",
-          "vms[0].ha",
-          "weighted votes (3/1/1) with HA VMs (dns): a host that loses contact with the heavy host loses quorum and self-fences (watchdog reboot after about 60 s), and nothing can fail over when the heavy host is down",
-          `${RISK_FIX}; acknowledged (acknowledgeQuorumRisk: true)`,
-        ),
-      ],
-    ],
-    [
       "HA VMs in qdevice mode are fine",
       qdevice([1, 1], "ffsplit", { haVms: ["dns"], sharedStorage: ["nfs"] }),
       [],
