@@ -10,3 +10,4 @@ export const expectedVotes = cluster.expectedVotes;
 export const quorum = cluster.quorum;
 export const whatIf = cluster.whatIf;
 export const vms = cluster.vms;
+export const members = cluster.members;

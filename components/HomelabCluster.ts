@@ -3,13 +3,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
 import { whatIf, type WhatIfTable } from "../core/quorum";
+import { ClusterMembership } from "./ClusterMembership";
 import type { StackSecrets } from "./stackConfig";
 import { VirtualMachines, type VmSummary } from "./VirtualMachines";
 
 export interface HomelabClusterArgs {
   /** The validated stack (core/config). */
   readonly model: Model;
-  /** Secrets from `pulumi config set --secret`; absent ones disable the children that need them. */
+  /** Secrets from `pulumi config set --secret`; core/config makes sure the needed ones are set. */
   readonly secrets: StackSecrets;
 }
 
@@ -22,6 +23,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly whatIf: pulumi.Output<WhatIfTable>;
   /** Per VM: id, host, agent-reported IPv4 addresses. */
   public readonly vms: pulumi.Output<Record<string, VmSummary>>;
+  /** Host names confirmed as cluster members. */
+  public readonly members: pulumi.Output<string[]>;
 
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-homelab:cluster:HomelabCluster", name, {}, opts);
@@ -31,10 +34,17 @@ export class HomelabCluster extends pulumi.ComponentResource {
     this.expectedVotes = pulumi.output(table.expectedVotes);
     this.quorum = pulumi.output(table.quorum);
     this.whatIf = pulumi.output(table);
+    const sshPrivateKey = required(args.secrets.sshPrivateKey, "sshPrivateKey");
+    const membership = new ClusterMembership(
+      `${name}-membership`,
+      { model, sshPrivateKey, rootPassword: args.secrets.rootPassword },
+      { parent: this },
+    );
+    this.members = membership.ready;
     const machines = new VirtualMachines(
       `${name}-vms`,
-      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey: args.secrets.sshPrivateKey },
-      { parent: this },
+      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey },
+      { parent: this, dependsOn: [...membership.commands] },
     );
     this.vms = machines.vms;
     this.registerOutputs({
@@ -43,6 +53,14 @@ export class HomelabCluster extends pulumi.ComponentResource {
       quorum: this.quorum,
       whatIf: this.whatIf,
       vms: this.vms,
+      members: this.members,
     });
   }
+}
+
+// core/config reports a missing secret as a finding first; this keeps the type honest.
+function required<T>(value: T | undefined, key: string): T {
+  if (value === undefined)
+    throw new Error(`pve-homelab:${key} is not set: pulumi config set --secret ${key} ...`);
+  return value;
 }
