@@ -138,15 +138,15 @@ export function qdeviceFindings(model: Model): Finding[] {
       ),
     );
   }
+  // Every valid qdevice stack therefore declares 1 vote per host, so the vote push can use the declared votes.
   model.hosts.forEach((h, i) => {
-    // Without an explicit device votes core/quorum already reports this (corosync refuses to start).
-    if (h.votes !== 1 && device.votes !== undefined && algorithm === "lms") {
+    if (h.votes !== 1) {
       out.push(
         error(
           "qdevice.node-votes",
           `hosts[${i}].votes`,
-          `host ${h.name} has ${h.votes} votes, but \`pvecm qdevice setup\` writes an lms device without votes, which corosync refuses unless every node votes 1`,
-          `set hosts[${i}].votes: 1 (qdevice mode gives every host 1 vote)`,
+          `host ${h.name} has ${h.votes} votes, but the device \`pvecm qdevice setup\` writes needs 1 vote per node (${algorithm === "lms" ? "lms without device votes: corosync refuses to start otherwise" : "ffsplit: every node and the device vote 1"})`,
+          `set hosts[${i}].votes: 1 (qdevice mode: 1 vote per host plus the device)`,
         ),
       );
     }

@@ -168,9 +168,19 @@ describe("qdeviceFindings: what pvecm qdevice setup cannot produce", () => {
       () => qdevice(2, { votes: 2 }),
       ["qdevice.votes-not-pvecm@quorum.device.votes"],
     ],
-    ["device votes equal to lms's own (N-1): accepted", () => qdevice(3, { votes: 2 }), []],
+    ["device votes equal to lms's own (N-1)", () => qdevice(3, { votes: 2 }), []],
     [
-      "explicit lms votes with weighted node votes (pvecm writes none: corosync would refuse)",
+      "weighted node votes (3/1/1)",
+      () => stack([3, 1, 1], { mode: "qdevice", device: DEVICE }),
+      ["qdevice.node-votes@hosts[0].votes"],
+    ],
+    [
+      "votes 2/1/0, which add up to the node count but are not 1 each",
+      () => stack([2, 1, 0], { mode: "qdevice", device: DEVICE }),
+      ["qdevice.node-votes@hosts[0].votes", "qdevice.node-votes@hosts[2].votes"],
+    ],
+    [
+      "weighted node votes with explicit lms votes (pvecm writes none: corosync would refuse)",
       () => stack([3, 1, 1], { mode: "qdevice", device: { ...DEVICE, votes: 2 } }),
       ["qdevice.node-votes@hosts[0].votes"],
     ],
