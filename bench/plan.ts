@@ -108,6 +108,7 @@ export function writeBigStack(dir: string): void {
       `      address: ${address}`,
       `      power: ${power}`,
       `      votes: ${votes}`,
+      `      nodeId: ${i + 1}`,
       `      hostKey: ${keys[i]}`,
     ]),
     "  pve-homelab:vms:",

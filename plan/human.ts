@@ -2,6 +2,7 @@
 // VM placement with capacity bars, the corosync.conf diff, a Mermaid topology, then every finding with its fix.
 import type { Finding } from "../core/model";
 import type { HostPlacement } from "../core/placement";
+import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
 import { hasErrorFindings, type PlanReport } from "./report";
@@ -43,7 +44,9 @@ export function previewRows(
   const urns = new Set(resources.map((r) => r.urn));
   for (const r of resources) {
     const key = r.parentUrn && urns.has(r.parentUrn) ? r.parentUrn : null;
-    byParent.set(key, [...(byParent.get(key) ?? []), r]);
+    const siblings = byParent.get(key);
+    if (siblings) siblings.push(r);
+    else byParent.set(key, [r]);
   }
   const rows: { resource: RegisteredResource; prefix: string }[] = [];
   const walk = (parent: string | null, indent: string, depth: number) => {
@@ -100,7 +103,8 @@ function votes(r: PlanReport): string {
     );
   const q = r.quorum;
   if (!q || !r.model) {
-    lines.push("", "What-if table: not available (the config does not parse).");
+    const why = r.model ? `it covers at most ${MAX_WHAT_IF_HOSTS} hosts` : "the config does not parse";
+    lines.push("", `What-if table: not available (${why}).`);
     return lines.join("\n");
   }
   const device = r.model.quorum.mode === "qdevice";

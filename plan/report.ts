@@ -74,13 +74,11 @@ export interface PlanReport {
   readonly corosyncFile?: string;
   /** With --corosync, a config that parses and a file the edit accepts (else findings say why not). */
   readonly corosync?: CorosyncPlan;
-  readonly seconds: number;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
-  const started = performance.now();
   const files = loadStackFiles(options.dir, options.stack);
   const projectDir = options.projectDir ?? REPO_ROOT;
   const corosyncText = options.corosyncFile === undefined ? undefined : readCorosync(options.corosyncFile);
@@ -139,7 +137,6 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
         : program.resources,
     corosyncFile: options.corosyncFile,
     corosync,
-    seconds: (performance.now() - started) / 1000,
   };
 }
 
