@@ -4,6 +4,7 @@ import { loadModel, type RawStackConfig } from "./config";
 import type { Finding, Model } from "./model";
 import { placementFindings } from "./placement";
 import { quorumFindings } from "./quorum";
+import { qdeviceFindings } from "./scripts/qdevice";
 
 export interface StackAnalysis {
   /** Present when the config parsed; may still carry quorum/placement errors in findings. */
@@ -15,5 +16,13 @@ export function analyzeStack(raw: RawStackConfig): StackAnalysis {
   const loaded = loadModel(raw);
   if (!loaded.model) return loaded;
   const model = loaded.model;
-  return { model, findings: [...loaded.findings, ...quorumFindings(model), ...placementFindings(model)] };
+  return {
+    model,
+    findings: [
+      ...loaded.findings,
+      ...quorumFindings(model),
+      ...qdeviceFindings(model),
+      ...placementFindings(model),
+    ],
+  };
 }
