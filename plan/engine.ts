@@ -14,6 +14,10 @@
 //   run.resources.find(...)?.plainInputs;             // the same with secrets revealed (assertions only)
 //   run.outputs.expectedVotes;                        // stack outputs: the program's exports
 //
+// A stack file as the plan reads it (Pulumi.yaml defaults, `secure:` values, placeholder secrets):
+//   const files = loadStackFiles(REPO_ROOT, "homelab");                        // plan/stack.ts
+//   const run = await runProgram({ projectDir: REPO_ROOT, stack: "homelab", ...programConfig(files) });
+//
 // Like `pulumi preview` (the default, `preview: true`): a resource's outputs are its inputs echoed back (plus
 // `state` below); outputs nobody supplies and the ids of resources still to be created are unknown, shown as
 // UNKNOWN. With `preview: false` custom resources get the id "<name>-id" and unset outputs are undefined.
@@ -90,7 +94,10 @@ export interface RegisteredResource {
   readonly custom: boolean;
   /** Inputs as registered: secrets replaced by SECRET, unknowns by UNKNOWN (safe to print). */
   readonly inputs: Record<string, unknown>;
-  /** Inputs with secrets revealed (unknowns still UNKNOWN). For test assertions only: never print these. */
+  /**
+   * Inputs with secrets revealed (unknowns still UNKNOWN). For test assertions only: a non-enumerable getter,
+   * so JSON.stringify and spreads of a resource leave it out.
+   */
   readonly plainInputs: Record<string, unknown>;
   /** Dotted paths of secret values inside the inputs, e.g. "connection.privateKey". */
   readonly secretPaths: readonly string[];
@@ -400,7 +407,7 @@ function recordRegistrations(
 function finish(r: MutableRecord, records: Map<string, MutableRecord>): RegisteredResource {
   const secretPaths: string[] = [];
   const inputs = redact(r.raw, "hide", "", secretPaths) as Record<string, unknown>;
-  return {
+  const resource: Omit<RegisteredResource, "plainInputs"> = {
     urn: r.urn,
     type: r.type,
     name: r.name,
@@ -408,13 +415,19 @@ function finish(r: MutableRecord, records: Map<string, MutableRecord>): Register
     parentUrn: r.parentUrn,
     custom: r.custom,
     inputs,
-    plainInputs: redact(r.raw, "reveal", "", []) as Record<string, unknown>,
     secretPaths,
     provider: r.providerUrn ? (records.get(r.providerUrn)?.name ?? nameFromUrn(r.providerUrn)) : undefined,
     dependsOn: r.dependsOn,
     options: r.options,
     outputs: r.rawOutputs && (redact(r.rawOutputs, "hide", "", []) as Record<string, unknown>),
   };
+  // Computed on first use, and not enumerable: JSON.stringify or a spread of a resource never carries secrets.
+  let plain: Record<string, unknown> | undefined;
+  Object.defineProperty(resource, "plainInputs", {
+    enumerable: false,
+    get: () => (plain ??= redact(r.raw, "reveal", "", []) as Record<string, unknown>),
+  });
+  return resource as RegisteredResource;
 }
 
 const nameFromUrn = (urn: string) => urn.split("::").pop() ?? urn;

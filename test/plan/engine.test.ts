@@ -52,6 +52,7 @@ describe("plan engine: runProgram", () => {
     assert.deepEqual(a.inputs, { plain: "x", secret: SECRET, nested: { list: [1, SECRET] } });
     assert.deepEqual([...a.secretPaths].sort(), ["nested.list[1]", "secret"]);
     assert.deepEqual(a.plainInputs, { plain: "x", secret: "s3cret", nested: { list: [1, "t"] } });
+    assert.ok(!JSON.stringify(a).includes("s3cret"), "plainInputs must not be serialized");
   });
 
   it("marks secret config passed into an input as [secret]", () => {
