@@ -4,6 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
 import { whatIf, type WhatIfTable } from "../core/quorum";
 import { ClusterMembership } from "./ClusterMembership";
+import { orderQuorumSteps, QuorumDevice } from "./QuorumDevice";
+import { RejoinGuard } from "./RejoinGuard";
+import { VoteWeights } from "./VoteWeights";
 import type { StackSecrets } from "./stackConfig";
 import { VirtualMachines, type VmSummary } from "./VirtualMachines";
 
@@ -41,10 +44,21 @@ export class HomelabCluster extends pulumi.ComponentResource {
       { parent: this },
     );
     this.members = membership.ready;
+    const afterMembership = [...membership.commands];
+    // Votes and the quorum device run in the order the mode needs (see orderQuorumSteps): in qdevice mode the
+    // votes go to 1 first; in the other modes a configured device is removed before the votes are weighted.
+    orderQuorumSteps(
+      model,
+      (dependsOn) => new VoteWeights(`${name}-votes`, { model, sshPrivateKey }, { parent: this, dependsOn }),
+      (dependsOn) =>
+        new QuorumDevice(`${name}-qdevice`, { model, sshPrivateKey }, { parent: this, dependsOn }),
+      afterMembership,
+    );
+    new RejoinGuard(`${name}-rejoin`, { model, sshPrivateKey }, { parent: this, dependsOn: afterMembership });
     const machines = new VirtualMachines(
       `${name}-vms`,
       { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey },
-      { parent: this, dependsOn: [...membership.commands] },
+      { parent: this, dependsOn: afterMembership },
     );
     this.vms = machines.vms;
     this.registerOutputs({
