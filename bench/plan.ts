@@ -30,8 +30,9 @@ interface Timed {
 
 // Loaded into every Node process of a timed command (NODE_OPTIONS): appends its own CPU time at exit. CPU time
 // is far less sensitive than wall time to other work on a shared machine, so it is printed as well.
+// process.cpuUsage() covers every thread of the process, so only the main thread reports.
 const CPU_HOOK = `const fs = require("node:fs");
-process.on("exit", () => {
+if (require("node:worker_threads").isMainThread) process.on("exit", () => {
   const u = process.cpuUsage();
   fs.appendFileSync(process.env.BENCH_CPU_FILE, (u.user + u.system) / 1e6 + "\\n");
 });

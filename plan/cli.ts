@@ -8,10 +8,9 @@
 import "./boot"; // first: process settings that make loading everything below cheaper
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { renderHuman } from "./human";
-import { renderJson } from "./json";
-import { buildPlan, hasErrorFindings, REPO_ROOT } from "./report";
-import { UsageError } from "./stack";
+import { prefetchStackFiles, UsageError } from "./stack";
+// report.ts, human.ts and json.ts load the Pulumi SDK: they are required in main(), after the stack files'
+// YAML parsing has started on a worker thread, so that both happen at the same time.
 
 export const USAGE = "usage: npm run plan -- --stack <name> [--json] [--corosync <file>] [--dir <dir>]";
 
@@ -53,9 +52,17 @@ export async function main(argv: readonly string[]): Promise<CliResult> {
   }
   if (values.help) return { code: 0, stdout: HELP + "\n", stderr: "" };
   if (!values.stack) return usage("--stack <name> is required");
+  const dir = path.resolve(values.dir ?? path.resolve(__dirname, ".."));
   try {
+    const prefetch = prefetchStackFiles(dir, values.stack);
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { buildPlan, hasErrorFindings } = require("./report") as typeof import("./report");
+    const { renderJson } = require("./json") as typeof import("./json");
+    const { renderHuman } = require("./human") as typeof import("./human");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    await prefetch;
     const report = await buildPlan({
-      dir: path.resolve(values.dir ?? REPO_ROOT),
+      dir,
       stack: values.stack,
       corosyncFile: values.corosync === undefined ? undefined : path.resolve(values.corosync),
     });

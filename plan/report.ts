@@ -10,7 +10,14 @@ import { whatIf, type WhatIf } from "../core/quorum";
 import { SECRET_KEYS } from "../core/config";
 import { runProgram, SECRET, type ProgramResult, type RegisteredResource } from "./engine";
 import type { CorosyncPlan } from "./corosync";
-import { loadStackFiles, programConfig, rawStackConfig, UsageError, type StackFiles } from "./stack";
+import {
+  loadStackFiles,
+  programConfig,
+  projectName,
+  rawStackConfig,
+  UsageError,
+  type StackFiles,
+} from "./stack";
 
 export interface PlanOptions {
   /** Directory with Pulumi.yaml and Pulumi.<stack>.yaml. */
@@ -62,7 +69,7 @@ export interface PlanReport {
   readonly quorum?: WhatIf;
   readonly alwaysOn?: AlwaysOnCheck;
   readonly placement?: readonly HostPlacement[];
-  /** Config and analysis findings, then corosync and program problems; errors first within each source. */
+  /** Every error, then every warning, each in the order found: config, quorum, placement, corosync, program. */
   readonly findings: readonly Finding[];
   readonly program: ProgramResult;
   /**
@@ -81,20 +88,26 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
   const files = loadStackFiles(options.dir, options.stack);
   const projectDir = options.projectDir ?? REPO_ROOT;
+  const programProject = projectName(projectDir);
+  if (files.project !== programProject) {
+    throw new UsageError(
+      `${path.join(options.dir, "Pulumi.yaml")} is project "${files.project}", but the program is "${programProject}"`,
+    );
+  }
   const corosyncText = options.corosyncFile === undefined ? undefined : readCorosync(options.corosyncFile);
 
   const { model, findings: analysis } = analyzeStack(rawStackConfig(files));
   const findings: Finding[] = [...analysis];
 
   const { config, secretKeys } = programConfig(files);
-  const program = await runProgram({
+  const run = await runProgram({
     projectDir,
     project: files.project,
     stack: files.stack,
     config,
     secretKeys,
   });
-  findings.push(...programFindings(program, findings));
+  findings.push(...programFindings(run, findings));
 
   let corosync: CorosyncPlan | undefined;
   if (corosyncText !== undefined && model) {
@@ -130,11 +143,8 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
     alwaysOn: model && quorum ? alwaysOnCheck(model, quorum) : undefined,
     placement: model ? placementByHost(model) : undefined,
     findings: sortFindings(findings),
-    program,
-    resources:
-      program.error && program.resources.every((r) => r.type === "pulumi:pulumi:Stack")
-        ? []
-        : program.resources,
+    program: run,
+    resources: run.error && run.resources.every((r) => r.type === "pulumi:pulumi:Stack") ? [] : run.resources,
     corosyncFile: options.corosyncFile,
     corosync,
   };

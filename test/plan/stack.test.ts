@@ -2,10 +2,13 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { buildPlan } from "../../plan/report";
 import {
   loadStackFiles,
   PLACEHOLDER_SECRET,
   programConfig,
+  prefetchStackFiles,
+  projectName,
   rawStackConfig,
   UsageError,
 } from "../../plan/stack";
@@ -93,6 +96,43 @@ describe("plan stack files", () => {
   it("accepts a stack file without config", () => {
     const files = loadStackFiles(projectDir({ empty: "" }), "empty");
     assert.equal(files.values.sshUser, "root");
+  });
+
+  it("reads stack files parsed in advance on a worker thread, unless they changed since", async () => {
+    const dir = projectDir({ s: "config:\n  pve-homelab:clusterName: before\n" });
+    await prefetchStackFiles(dir, "s");
+    assert.equal(loadStackFiles(dir, "s").values.clusterName, "before");
+    fs.writeFileSync(path.join(dir, "Pulumi.s.yaml"), "config:\n  pve-homelab:clusterName: after\n");
+    assert.equal(loadStackFiles(dir, "s").values.clusterName, "after");
+  });
+
+  it("reports a YAML error found on the worker thread like one found on the main thread", async () => {
+    const dir = projectDir({ s: "config: [\n" });
+    const message = () => {
+      try {
+        loadStackFiles(dir, "s");
+      } catch (e) {
+        return e instanceof UsageError ? e.message : `not a usage error: ${String(e)}`;
+      }
+      return "no error";
+    };
+    const onMainThread = message();
+    await prefetchStackFiles(dir, "s");
+    assert.match(onMainThread, /Pulumi\.s\.yaml is not valid YAML: /);
+    assert.equal(message(), onMainThread);
+  });
+
+  it("reads the project name", () => {
+    assert.equal(projectName(projectDir({})), "pve-homelab");
+  });
+
+  it("refuses a stack of another project than the program's", async () => {
+    const dir = projectDir({ s: "" }, PROJECT.replace("name: pve-homelab", "name: other"));
+    await assert.rejects(
+      buildPlan({ dir, stack: "s" }),
+      (e: unknown) =>
+        e instanceof UsageError && /is project "other", but the program is "pve-homelab"$/.test(e.message),
+    );
   });
 
   const usage: [string, () => unknown, RegExp][] = [
