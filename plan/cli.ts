@@ -67,7 +67,10 @@ export async function main(argv: readonly string[]): Promise<CliResult> {
       corosyncFile: values.corosync === undefined ? undefined : path.resolve(values.corosync),
     });
     const stdout = values.json ? renderJson(report) : renderHuman(report);
-    return { code: hasErrorFindings(report) ? 1 : 0, stdout, stderr: "" };
+    const programError = report.program.error;
+    const stderr =
+      process.env.PLAN_DEBUG && programError ? `plan: the program failed:\n${programError.stack}\n` : "";
+    return { code: hasErrorFindings(report) ? 1 : 0, stdout, stderr };
   } catch (e) {
     if (e instanceof UsageError) return { code: 2, stdout: "", stderr: `plan: ${e.message}\n` };
     const err = e instanceof Error ? e : new Error(String(e));

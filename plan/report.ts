@@ -106,6 +106,8 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
     stack: files.stack,
     config,
     secretKeys,
+    // PLAN_DEBUG=1: full stack traces for a program that crashes (slower; see plan/boot.ts).
+    stackTraces: Boolean(process.env.PLAN_DEBUG),
   });
   findings.push(...programFindings(run, findings));
 
