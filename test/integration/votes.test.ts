@@ -19,6 +19,7 @@ import {
 import { readConfigVersion, resetVotes, setVotes } from "../../core/corosync";
 import { assertCorosyncAccepts } from "../helpers/corosync-validate";
 import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { pidsInNetns, procComm } from "./testbed/exec";
 
 const ALL = ["pve1", "pve2", "pve3"];
 
@@ -213,11 +214,19 @@ describe("integration: vote push (VoteWeights' own script over SSH)", function (
     const before = pveConf();
     const after = setVotes(before, { pve1: 5, pve2: 1, pve3: 1 }, { expectNodes: expectNodes() }).text;
     const t0 = Date.now();
-    await assert.rejects(run(quick511, "create", 3000), /timed out after 3000 ms/);
+    const session = run(quick511, "create", 60_000);
+    // Cut the session (kill the ssh client, as a dying `pulumi up` would) once the rename has happened.
+    await tb.waitFor(() => pveConf() !== before, { timeoutMs: 20_000, what: "the new file to be written" });
+    const clients = pidsInNetns(tb.clientNetns).filter((pid) => procComm(pid) === "ssh");
+    assert.equal(clients.length, 1, "one ssh client");
+    process.kill(clients[0]!, "SIGKILL");
+    const cut = await session;
+    assert.equal(cut.signal, "SIGKILL");
     const now = pveConf();
     assert.ok(now === before || now === after, "old or new file, nothing else");
     assert.equal(now, after, "the cut came after the rename");
     assertCorosyncAccepts(now);
+    assert.equal(existsSync(lockDir()), true, "the script on the host still holds the lock in its wait step");
     // The script on the host finishes its bounded wait, fails, and its exit trap releases the lock.
     await tb.waitFor(() => !existsSync(lockDir()), { timeoutMs: 20_000, what: "the lock to be released" });
     assert.ok(Date.now() - t0 < 20_000);
