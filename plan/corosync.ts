@@ -16,8 +16,9 @@ export interface CorosyncPlan {
 }
 
 /**
- * The vote edit `pulumi up` performs: every declared host's votes, refused unless the always-on hosts stay
- * quorate and the file's nodelist matches the stack (names, nodeids, addresses).
+ * The vote edit `pulumi up` performs (components/VoteWeights: the vote push runs the awk port of setVotes on the
+ * always-on host, in every quorum mode): every declared host's votes, refused unless the always-on hosts stay
+ * quorate on their own and the file's nodelist matches the stack (names, nodeids, ring0 addresses).
  */
 export function corosyncEdit(
   model: Model,
@@ -25,10 +26,7 @@ export function corosyncEdit(
   text: string,
 ): CorosyncPlan | { finding: Finding[] } {
   const votes = Object.fromEntries(model.hosts.map((h) => [h.name, h.votes]));
-  const alwaysOn =
-    model.quorum.mode === "weighted"
-      ? model.hosts.filter((h) => h.power === "always-on").map((h) => h.name)
-      : [];
+  const alwaysOn = model.hosts.filter((h) => h.power === "always-on").map((h) => h.name);
   const expectNodes = Object.fromEntries(
     model.hosts.map((h) => [h.name, { nodeId: h.nodeId, address: h.address }]),
   );
@@ -50,7 +48,7 @@ export function corosyncEdit(
           level: "error" as const,
           code: `corosync.${p.code}`,
           path: "corosync.conf",
-          message: `${path.basename(file)}: ${p.message} \`pulumi up\` would refuse to change the votes.`,
+          message: `${p.message} \`pulumi up\` would refuse to change the votes in ${path.basename(file)}.`,
           fix: p.fix,
         })),
       };
@@ -62,7 +60,7 @@ export function corosyncEdit(
             level: "error",
             code: `corosync.${e.code}`,
             path: `corosync.conf:${e.line}`,
-            message: `${path.basename(file)} line ${e.line}: ${e.reason}; corosync would refuse this file`,
+            message: `line ${e.line} of ${path.basename(file)}: ${e.reason}; corosync would refuse this file`,
             fix: e.message.split(" Fix: ")[1]?.replace(/\.$/, "") ?? "fix the file's syntax",
           },
         ],
