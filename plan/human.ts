@@ -5,7 +5,7 @@ import type { HostPlacement } from "../core/placement";
 import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
-import { hasErrorFindings, type PlanReport } from "./report";
+import { hasErrorFindings, oneLine, type PlanReport } from "./report";
 
 export function renderHuman(report: PlanReport): string {
   const sections = [
@@ -76,7 +76,7 @@ function resourceTree(r: PlanReport): string {
     rows.forEach((_, i) => lines.push(` +   ${pad(typeCol[i]!, tw)}  ${pad(nameCol[i]!, nw)}  create`));
     lines.push(`  ${rows.length} to create`);
   }
-  if (r.program.error) lines.push(`  The program stopped: ${r.program.error.message.split("\n")[0]}`);
+  if (r.program.error) lines.push(`  The program stopped: ${oneLine(r.program.error.message)}`);
   return lines.join("\n");
 }
 

@@ -176,7 +176,7 @@ function programFindings(program: ProgramResult, findings: readonly Finding[]): 
       level: "error",
       code: "plan.program-failed",
       path: "",
-      message: `the program failed under mocks although the config has no error: ${firstLine(program.error.message)}`,
+      message: `the program failed under mocks although the config has no error: ${oneLine(program.error.message)}`,
       fix: "this is a bug in the program (index.ts, components/); run `npm run test:unit` to narrow it down",
     });
   }
@@ -185,14 +185,18 @@ function programFindings(program: ProgramResult, findings: readonly Finding[]): 
       level: "error",
       code: "plan.program-error-log",
       path: "",
-      message: firstLine(log.message),
+      message: oneLine(log.message),
       fix: "see the program's message",
     });
   }
   return out;
 }
 
-const firstLine = (s: string) => s.split("\n")[0] ?? s;
+/** A message on one line: its first line, and the next one too when the first only introduces it ("...:"). */
+export function oneLine(message: string): string {
+  const [first = "", second] = message.split("\n").filter((l) => l.trim() !== "");
+  return first.endsWith(":") && second !== undefined ? `${first} ${second.trim()}` : first;
+}
 
 function alwaysOnCheck(model: Model, table: WhatIf): AlwaysOnCheck | undefined {
   const on = model.hosts.filter((h) => h.power === "always-on").map((h) => h.name);

@@ -5,6 +5,7 @@ import { whatIf } from "../../core/quorum";
 import type { RegisteredResource } from "../../plan/engine";
 import { findings, previewRows } from "../../plan/human";
 import { topologyMermaid } from "../../plan/mermaid";
+import { oneLine } from "../../plan/report";
 import { homelabValues, KEY_HIGH, KEY_MID, TEST_SECRET_KEYS, withEdit } from "../fixtures/stacks";
 
 function resource(name: string, type: string, parent?: string): RegisteredResource {
@@ -68,6 +69,14 @@ describe("plan rendering", () => {
         "    fix: look",
       ].join("\n"),
     );
+  });
+
+  it("puts a program's failure on one line, keeping the detail an introducing line points to", () => {
+    assert.equal(
+      oneLine('Transform failed with 1 error:\n/work/x.ts:4:1: ERROR: Expected ";"\n  more'),
+      'Transform failed with 1 error: /work/x.ts:4:1: ERROR: Expected ";"',
+    );
+    assert.equal(oneLine("pve-homelab: 2 problem(s)\n  at loadStack"), "pve-homelab: 2 problem(s)");
   });
 
   it("draws a QDevice with a dotted link to every host in qdevice mode", () => {
