@@ -4,12 +4,15 @@
 // on that host alone (the installed script reads its peers from the host's own corosync.conf), so a host that
 // is powered off costs no SSH session on later `pulumi up`s unless its own entry changes.
 //
-// Delete runs on that host: power it on before `pulumi destroy` (or `pulumi state delete` the command) —
-// pulumi-command cannot skip an unreachable host (pulumi-command #104).
+// No delete: pulumi-command runs a delete on the old connection and fails when that host is off
+// (pulumi-command #104), and a host leaving the cluster MUST be off (`pvecm delnode` refuses otherwise). A
+// removed or destroyed guard therefore leaves the step installed; it is harmless there (it only ever installs a
+// newer file of the same cluster naming this node), and README.md shows the one-line manual removal
+// (core/scripts/rejoin rejoinRemoveScript).
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
 import type { HostSpec, Model } from "../core/model";
-import { rejoinInstallScript, rejoinRemoveScript } from "../core/scripts/rejoin";
+import { rejoinInstallScript } from "../core/scripts/rejoin";
 import { hostScript } from "./ssh";
 
 export interface RejoinGuardArgs {
@@ -24,7 +27,6 @@ export interface RejoinGuardArgs {
 export interface RejoinGuardPlan {
   readonly host: HostSpec;
   readonly create: string;
-  readonly delete: string;
 }
 
 /** Validates the arguments (all problems at once) and builds one command's inputs per guarded host. */
@@ -59,7 +61,6 @@ export function rejoinGuardPlan(args: Omit<RejoinGuardArgs, "sshPrivateKey">): R
   return hosts.map((host) => ({
     host,
     create: rejoinInstallScript(host.name),
-    delete: rejoinRemoveScript(host.name),
   }));
 }
 
@@ -74,7 +75,7 @@ export class RejoinGuard extends pulumi.ComponentResource {
     for (const plan of rejoinGuardPlan(args)) {
       commands[plan.host.name] = hostScript(
         `${name}-${plan.host.name}`,
-        { target: plan.host, privateKey: args.sshPrivateKey, create: plan.create, delete: plan.delete },
+        { target: plan.host, privateKey: args.sshPrivateKey, create: plan.create },
         { parent: this, dependsOn: opts?.dependsOn },
       );
     }

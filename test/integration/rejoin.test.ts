@@ -17,9 +17,15 @@ import {
   testbedModel,
   waitForVotes,
   type CapturedCommand,
-} from "../../bench/votes";
+} from "./votes-harness";
 import { readConfigVersion } from "../../core/corosync";
-import { REJOIN_BOUNDS, REJOIN_SCRIPT, rejoinBootScript, rejoinDropIn } from "../../core/scripts/rejoin";
+import {
+  REJOIN_BOUNDS,
+  REJOIN_SCRIPT,
+  rejoinBootScript,
+  rejoinDropIn,
+  rejoinRemoveScript,
+} from "../../core/scripts/rejoin";
 import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
 
 const ALL = ["pve1", "pve2", "pve3"];
@@ -208,9 +214,9 @@ describe("integration: rejoin guard (RejoinGuard's own commands, systemd-style b
     }
   });
 
-  it("delete removes the step (and a second delete finds nothing to remove)", async () => {
-    const cmd = guard.pve3!;
-    const r = await tb.ssh("pve3", cmd.delete ?? "", { stdin: cmd.stdin });
+  it("the manual removal script removes the step (and a second run finds nothing to remove)", async () => {
+    const removal = rejoinRemoveScript("pve3");
+    const r = await tb.ssh("pve3", removal);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stdout,
@@ -219,7 +225,7 @@ describe("integration: rejoin guard (RejoinGuard's own commands, systemd-style b
     assert.equal(existsSync(tb.hostPath("pve3", REJOIN_SCRIPT)), false);
     assert.equal(existsSync(path.dirname(dropIn("pve3"))), false, "empty drop-in directory removed");
     assert.equal(systemctlCalls("pve3").at(-1), "systemctl daemon-reload");
-    const again = await tb.ssh("pve3", cmd.delete ?? "", { stdin: cmd.stdin });
+    const again = await tb.ssh("pve3", removal);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(again.stdout, "rejoin step was not installed on pve3: nothing to remove\n");
     // Started now, corosync runs no pre-step any more.

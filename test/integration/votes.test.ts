@@ -15,7 +15,7 @@ import {
   testbedModel,
   waitForVotes,
   type CapturedCommand,
-} from "../../bench/votes";
+} from "./votes-harness";
 import { readConfigVersion, resetVotes, setVotes } from "../../core/corosync";
 import { assertCorosyncAccepts } from "../helpers/corosync-validate";
 import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
