@@ -80,9 +80,11 @@ export function votePushPlan(args: Omit<VoteWeightsArgs, "sshPrivateKey">): Vote
   return {
     host,
     layout,
+    // The always-on-alone check is the point of weighted votes; with 1 vote each (qdevice or default mode)
+    // the always-on host alone is not meant to be quorate, and core/quorum already judged that layout.
     create: votesApplyScript(
       host.name,
-      alwaysOn.map((h) => h.name),
+      model.quorum.mode === "weighted" ? alwaysOn.map((h) => h.name) : [],
       bounds,
     ),
     delete: votesResetScript(host.name, bounds),

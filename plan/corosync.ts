@@ -26,7 +26,11 @@ export function corosyncEdit(
   text: string,
 ): CorosyncPlan | { finding: Finding[] } {
   const votes = Object.fromEntries(model.hosts.map((h) => [h.name, h.votes]));
-  const alwaysOn = model.hosts.filter((h) => h.power === "always-on").map((h) => h.name);
+  // As the vote push does: the always-on-alone check applies to weighted votes only.
+  const alwaysOn =
+    model.quorum.mode === "weighted"
+      ? model.hosts.filter((h) => h.power === "always-on").map((h) => h.name)
+      : [];
   const expectNodes = Object.fromEntries(
     model.hosts.map((h) => [h.name, { nodeId: h.nodeId, address: h.address }]),
   );

@@ -607,15 +607,15 @@ function checkSeconds(what: string, value: number): number {
 }
 
 /**
- * The create/update script: set the votes of stdin's layout on `host` (which must be quorate and one of
- * `alwaysOn`; those hosts must stay quorate on their own with the new votes).
+ * The create/update script: set the votes of stdin's layout on `host` (which must be quorate). With weighted
+ * votes `alwaysOn` lists the always-on hosts, which must stay quorate on their own with the new votes; in the
+ * other modes (1 vote each, maybe plus a QDevice) it is empty and that check does not apply.
  */
 export function votesApplyScript(
   host: string,
   alwaysOn: readonly string[],
   options: VotePushOptions = {},
 ): string {
-  if (alwaysOn.length === 0) throw new Error("the vote push needs the always-on hosts");
   return votePush("set", host, alwaysOn, options);
 }
 

@@ -172,6 +172,19 @@ describe("VoteWeights (mocks)", () => {
     assert.equal(after.inputs.triggers, undefined, "no triggers: a change never replaces the command");
   });
 
+  it("checks the always-on host alone only with weighted votes (not with 1 vote each plus a QDevice)", () => {
+    const weighted = votePushPlan({ model: model() });
+    assert.equal(weighted.create, votesApplyScript("pve-low", ["pve-low"]));
+    const qdevice = votePushPlan({
+      model: model((v) => {
+        v.hosts[0]!.votes = 1;
+        v.quorum = { mode: "qdevice", device: { address: "192.168.1.5", hostKey: KEY_HIGH } };
+      }),
+    });
+    assert.equal(qdevice.create, votesApplyScript("pve-low", []));
+    assert.notEqual(qdevice.create, weighted.create);
+  });
+
   it("the script names the always-on hosts; another always-on host can run it", async () => {
     const m = model((v) => (v.hosts[1]!.power = "always-on"));
     const first = (await votesOf(m)).commands[0]!;
