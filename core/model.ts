@@ -59,7 +59,12 @@ export interface VmSpec {
   readonly bridge: string;
   readonly vlan?: number;
   readonly cloneFrom?: { readonly vmId: number; readonly node: string };
-  readonly image?: { readonly url: string; readonly fileName: string; readonly checksum?: string; readonly checksumAlgorithm?: string };
+  readonly image?: {
+    readonly url: string;
+    readonly fileName: string;
+    readonly checksum?: string;
+    readonly checksumAlgorithm?: string;
+  };
   readonly cloudInit?: {
     readonly user?: string;
     readonly sshKeys: readonly string[];
