@@ -12,6 +12,7 @@ export function renderHuman(report: PlanReport): string {
     header(report),
     resourceTree(report),
     votes(report),
+    modes(report),
     placement(report),
     corosyncDiff(report),
     topology(report),
@@ -146,6 +147,33 @@ function votes(r: PlanReport): string {
 // ---------------------------------------------------------------------------------------------------------
 
 const BAR = 24;
+
+/** Each mode's layout, then which sets of live hosts keep quorum in each: the trade-off at a glance. */
+function modes(r: PlanReport): string | undefined {
+  const c = r.modes;
+  if (!c) return undefined;
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  const all = [c.modes.weighted, c.modes.qdevice, c.modes.default];
+  const lines = ["Quorum modes side by side (* = this stack's mode)"];
+  for (const m of all) {
+    const votes = c.hosts.map((h) => m.votes[h]).join("/");
+    const device = m.deviceVotes > 0 ? ` + QDevice ${m.deviceVotes} (${m.algorithm})` : "";
+    lines.push(
+      `  ${m.active ? "*" : " "} ${m.mode}: votes ${votes}${device}, expected ${m.expectedVotes}, quorum ${m.quorum}`,
+    );
+    for (const note of m.notes) lines.push(`      ${note}`);
+  }
+  const head = ["live hosts", "weighted", "qdevice", "qdevice (device down)", "default"];
+  const rows = c.rows.map((row) => [
+    row.up.join(" + "),
+    yes(row.weighted),
+    yes(row.qdevice),
+    yes(row.qdeviceDeviceDown),
+    yes(row.default),
+  ]);
+  lines.push("", ...table([head, ...rows], [false, false, false, false, false]).map((l) => `  ${l}`));
+  return lines.join("\n");
+}
 
 function bar(used: number, total: number | undefined, unit: string): string {
   if (total === undefined) return `${pad("", BAR + 2)}  ${used}${unit} (capacity not declared)`;

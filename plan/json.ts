@@ -33,6 +33,8 @@ export interface PlanJson {
       deviceUp?: boolean;
     }[];
     readonly alwaysOn: PlanReport["alwaysOn"] | null;
+    /** The same hosts under weighted votes, a QDevice and 1 vote each, side by side. */
+    readonly modes: PlanReport["modes"] | null;
   } | null;
   readonly vms: readonly { name: unknown; host: unknown; vmId: unknown }[];
   /** Per host: VMs and capacity used/declared; null when the config does not parse. */
@@ -95,6 +97,7 @@ export function toJson(r: PlanReport): PlanJson {
             deviceVotes: r.quorum.deviceVotes,
             scenarios: r.quorum.scenarios,
             alwaysOn: r.alwaysOn ?? null,
+            modes: r.modes ?? null,
           }
         : null,
     vms: r.vms,

@@ -7,6 +7,7 @@ import { analyzeStack } from "../core/analyze";
 import type { Finding, HostSpec, Model } from "../core/model";
 import { placementByHost, type HostPlacement } from "../core/placement";
 import { whatIf, type WhatIf } from "../core/quorum";
+import { compareModes, type ModeComparison } from "../core/quorum-modes";
 import { SECRET_KEYS } from "../core/config";
 import { runProgram, SECRET, type ProgramResult, type RegisteredResource } from "./engine";
 import type { CorosyncPlan } from "./corosync";
@@ -68,6 +69,8 @@ export interface PlanReport {
   readonly vms: readonly PlanVm[];
   readonly quorum?: WhatIf;
   readonly alwaysOn?: AlwaysOnCheck;
+  /** Which sets of live hosts keep quorum under weighted votes, a QDevice, and plain 1 vote each. */
+  readonly modes?: ModeComparison;
   readonly placement?: readonly HostPlacement[];
   /** Every error, then every warning, each in the order found: config, quorum, placement, corosync, program. */
   readonly findings: readonly Finding[];
@@ -143,6 +146,7 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
       : readableVms(files.values.vms),
     quorum,
     alwaysOn: model && quorum ? alwaysOnCheck(model, quorum) : undefined,
+    modes: model && quorum ? safe(() => compareModes(model)) : undefined,
     placement: model ? placementByHost(model) : undefined,
     findings: sortFindings(findings),
     program: run,
