@@ -30,6 +30,7 @@ import {
 } from "../../core/scripts/qdevice";
 import { TEST_SECRET_KEYS } from "../fixtures/stacks";
 import { configVersion, proxmoxStyleConf, startTestbed, waitFor, type Testbed } from "./testbed";
+import { clientSshArgv } from "./testbed/testbed";
 import { run, startDaemon, type RunResult } from "./testbed/exec";
 
 const SUBNET = "10.213.81.0/24";
@@ -367,26 +368,7 @@ async function startQnetdHost(tb: Testbed): Promise<QnetdHost> {
           "netns",
           "exec",
           tb.clientNetns,
-          "ssh",
-          "-F",
-          "/dev/null",
-          "-i",
-          tb.clientKeyPath,
-          "-o",
-          "IdentitiesOnly=yes",
-          "-o",
-          `UserKnownHostsFile=${knownHosts}`,
-          "-o",
-          "GlobalKnownHostsFile=/dev/null",
-          "-o",
-          "StrictHostKeyChecking=yes",
-          "-o",
-          "BatchMode=yes",
-          "-o",
-          "ConnectTimeout=5",
-          `root@${host.address}`,
-          "--",
-          command,
+          ...clientSshArgv(tb.clientKeyPath, knownHosts, host.address, command),
         ],
         { stdin: stdin ?? "", timeoutMs: 120_000 },
       ),

@@ -382,6 +382,41 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   }
 }
 
+/**
+ * The OpenSSH client command line the testbed uses, as Pulumi's remote.Command connects: key only, only the
+ * pinned host key counts (no global known_hosts), no prompts, bounded connect. Shared by tb.ssh and tests that
+ * reach an extra host (e.g. the QNetd host).
+ */
+export function clientSshArgv(
+  keyPath: string,
+  knownHosts: string,
+  address: string,
+  command: string,
+): string[] {
+  return [
+    "ssh",
+    "-F",
+    "/dev/null",
+    "-i",
+    keyPath,
+    "-o",
+    "IdentitiesOnly=yes",
+    "-o",
+    `UserKnownHostsFile=${knownHosts}`,
+    "-o",
+    "GlobalKnownHostsFile=/dev/null",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=5",
+    `root@${address}`,
+    "--",
+    command,
+  ];
+}
+
 export class Testbed {
   readonly root: string;
   readonly subnet: string;
@@ -832,31 +867,7 @@ esac
     try {
       return await run(
         "ip",
-        [
-          "netns",
-          "exec",
-          fromNetns,
-          "ssh",
-          "-F",
-          "/dev/null",
-          "-i",
-          this.clientKeyPath,
-          "-o",
-          "IdentitiesOnly=yes",
-          "-o",
-          `UserKnownHostsFile=${knownHosts}`,
-          "-o",
-          "GlobalKnownHostsFile=/dev/null",
-          "-o",
-          "StrictHostKeyChecking=yes",
-          "-o",
-          "BatchMode=yes",
-          "-o",
-          "ConnectTimeout=5",
-          `root@${n.address}`,
-          "--",
-          command,
-        ],
+        ["netns", "exec", fromNetns, ...clientSshArgv(this.clientKeyPath, knownHosts, n.address, command)],
         { stdin: opts.stdin, timeoutMs: opts.timeoutMs ?? 60_000 },
       );
     } finally {
