@@ -2,7 +2,7 @@
 // every error at once (before any resource is registered). Secrets stay Outputs and never enter the Model.
 import * as pulumi from "@pulumi/pulumi";
 import { analyzeStack } from "../core/analyze";
-import { SECRET_KEYS, type SecretKey } from "../core/config";
+import { decodeConfigValue, SECRET_KEYS, type SecretKey } from "../core/config";
 import type { Finding, Model } from "../core/model";
 
 export const NAMESPACE = "pve-homelab";
@@ -19,25 +19,17 @@ export interface Stack {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
-/** Values under our namespace, JSON-decoded the way `pulumi.Config.getObject` decodes them. */
+/** Values under our namespace: structured keys JSON-decoded, every other key kept as its text (core/config/decode). */
 export function readRawConfig(): { values: Record<string, unknown>; secretKeys: Set<string> } {
   const values: Record<string, unknown> = {};
   const secretKeys = new Set<string>();
   for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
     const [ns, key] = fullKey.split(":", 2);
     if (ns !== NAMESPACE || key === undefined) continue;
-    values[key] = decode(text);
+    values[key] = decodeConfigValue(key, text);
     if (runtimeConfig.isConfigSecret(fullKey)) secretKeys.add(key);
   }
   return { values, secretKeys };
-}
-
-function decode(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text; // plain strings are stored unquoted
-  }
 }
 
 export function loadStack(): Stack {

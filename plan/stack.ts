@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { SECRET_KEYS } from "../core/config";
+import { decodeConfigValue, SECRET_KEYS } from "../core/config";
 import type { RawStackConfig } from "../core/config";
 
 /** A problem with the command line or the files it names: exit 2, one line, no report. */
@@ -111,13 +111,13 @@ export function loadStackFiles(dir: string, stack: string): StackFiles {
 
 /**
  * The config as the program decodes it (components/stackConfig.ts readRawConfig): Pulumi hands strings over
- * as they are and everything else as JSON; the program JSON-parses each value and keeps the text when that
- * fails. So a quoted "5" in YAML reaches the program as the number 5, here as well.
+ * as they are and everything else as JSON; the program JSON-parses the structured keys only (core/config/decode)
+ * and keeps every other key as its text. So `clusterName: "1234"` stays the string "1234", here as well.
  */
 export function rawStackConfig(files: StackFiles): RawStackConfig {
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(files.values))
-    values[key] = decodeLikeProgram(encodeLikeCli(value));
+    values[key] = decodeConfigValue(key, encodeLikeCli(value));
   return { values, secretKeys: files.secretKeys };
 }
 
@@ -129,14 +129,6 @@ export function programConfig(files: StackFiles): { config: Record<string, unkno
 }
 
 const encodeLikeCli = (value: unknown): string => (typeof value === "string" ? value : JSON.stringify(value));
-
-function decodeLikeProgram(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
 
 function splitKey(project: string, fullKey: string): [string, string] {
   const i = fullKey.indexOf(":");

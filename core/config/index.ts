@@ -1,3 +1,4 @@
 export { loadModel, type LoadResult, type RawStackConfig } from "./load";
 export { SECRET_KEYS, type SecretKey } from "./schema";
 export { configPath } from "./findings";
+export { decodeConfigValue, STRUCTURED_KEYS } from "./decode";

@@ -1,6 +1,9 @@
 // Reads the raw stack config once into a frozen Model, or into findings naming config paths.
 import type { Finding, HostSpec, Model, VmSpec } from "../model";
+import { bracketed } from "./address";
 import { error, issueToFindings } from "./findings";
+import { shown, VOLUME_FILE, VOLUME_FILE_MAX } from "./formats";
+import { keyWithoutComment } from "./sshKey";
 import { effectiveNodeId, hostRules, quorumConfigRules, vmReferenceRules } from "./rules";
 import { configSchema, SECRET_KEYS, type ParsedConfig, type SecretKey } from "./schema";
 
@@ -46,6 +49,7 @@ export function loadModel(raw: RawStackConfig): LoadResult {
     ...hostRules(cfg),
     ...vmReferenceRules(cfg),
     ...quorumConfigRules(cfg),
+    ...derivedFileNameRules(cfg),
   );
   if (findings.some((f) => f.level === "error")) return { findings };
   return { model: deepFreeze(toModel(cfg)), findings };
@@ -76,7 +80,8 @@ function toModel(cfg: ParsedConfig): Model {
     power: h.power,
     votes: h.votes,
     nodeId: effectiveNodeId(h, i),
-    hostKey: h.hostKey?.trim(),
+    // Comment dropped: editing it must not change every SSH connection.
+    hostKey: h.hostKey === undefined ? undefined : keyWithoutComment(h.hostKey),
     sshUser: h.sshUser ?? cfg.sshUser,
     sshPort: h.sshPort ?? 22,
     cores: h.cores,
@@ -105,6 +110,7 @@ function toModel(cfg: ParsedConfig): Model {
       ...cfg.quorum,
       device: cfg.quorum.device && {
         ...cfg.quorum.device,
+        hostKey: keyWithoutComment(cfg.quorum.device.hostKey),
         // corosync-qdevice: ffsplit needs an even node count; lms is what `pvecm qdevice setup --force` uses for odd.
         algorithm: cfg.quorum.device.algorithm ?? (hosts.length % 2 === 0 ? "ffsplit" : "lms"),
       },
@@ -117,12 +123,27 @@ function toModel(cfg: ParsedConfig): Model {
   };
 }
 
-const bracketed = (addr: string) => (addr.includes(":") ? `[${addr}]` : addr);
-
 /** Proxmox stores imported images under a name ending in .img/.qcow2; keep the URL's last segment. */
 function imageFileName(url: string): string {
   const last = new URL(url).pathname.split("/").filter(Boolean).pop() ?? "image.img";
   return /\.(img|qcow2|raw)$/.test(last) ? last : `${last}.img`;
+}
+
+/** A file name taken from image.url must pass the same volume-name check as an explicit image.fileName. */
+function derivedFileNameRules(cfg: ParsedConfig): Finding[] {
+  return cfg.vms.flatMap((vm, i) => {
+    if (!vm.image || vm.image.fileName !== undefined) return [];
+    const name = imageFileName(vm.image.url);
+    if (name.length <= VOLUME_FILE_MAX && VOLUME_FILE.test(name)) return [];
+    return [
+      error(
+        "config.invalid_format",
+        `vms[${i}].image.url`,
+        `the file name taken from image.url, ${shown(name)}, is not a safe volume file name (pve-storage SAFE_CHAR: letters, digits, '-', '_', '.', '+', '=')`,
+        `set vms[${i}].image.fileName, e.g. ${vm.name}.img`,
+      ),
+    ];
+  });
 }
 
 function deepFreeze<T>(value: T): T {

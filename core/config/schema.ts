@@ -1,15 +1,65 @@
 // The stack config's shape, as a zod schema: types, ranges, defaults and per-field messages that say how
 // to fix the value. Cross-field rules (duplicates, references) live in rules.ts.
-import { isIP } from "node:net";
+import { isIPv4 } from "node:net";
 import { z } from "zod";
 import { POWER_PROFILES } from "../model";
+import { addressProblem, canonicalAddress } from "./address";
+import {
+  BRIDGE,
+  CHECKSUM_ALGORITHMS,
+  CHECKSUM_HEX_LENGTH,
+  POSIX_USER,
+  SAFE_URL_CHARS,
+  shown,
+  STORAGE_ID,
+  STORAGE_ID_MAX,
+  TAG,
+  TAG_MAX,
+  VOLUME_FILE,
+  VOLUME_FILE_MAX,
+} from "./formats";
 import { CLUSTER_NAME_MAX, NODE_NAME, NODE_NAME_MAX, VMID_MAX, VMID_MIN } from "./names";
 import { publicKeyProblem } from "./sshKey";
 
-const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
-  error: (i) =>
-    `${JSON.stringify(i.input)} is not an IPv4/IPv6 address; write the host's LAN address, e.g. 192.168.1.21`,
-});
+/** A unicast host address without zone id, canonicalized (IPv6: RFC 5952) so duplicates and scripts see one form. */
+const ipAddress = z
+  .string()
+  .superRefine((s, ctx) => {
+    const problem = addressProblem(s);
+    if (problem) {
+      ctx.addIssue({
+        code: "custom",
+        message: `${shown(s)} ${problem}; write the host's LAN address, e.g. 192.168.1.21`,
+      });
+    }
+  })
+  .transform(canonicalAddress);
+
+/** Proxmox storage id (pve-storage-id), e.g. local-lvm. */
+const storageId = (what: string) =>
+  z
+    .string({ error: `${what} must be a storage name, e.g. local-lvm` })
+    .max(STORAGE_ID_MAX, { error: `${what} is longer than ${STORAGE_ID_MAX} characters` })
+    .regex(STORAGE_ID, {
+      error: (i) =>
+        `${what} ${shown(i.input)} is not a Proxmox storage id: a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit (e.g. local-lvm)`,
+    });
+
+/** Root only: every host script runs Proxmox's root-only tools (pvecm, /etc/pve, corosync), Proxmox's own
+ *  node-to-node SSH logs in as root (PVE::SSHInfo `root@<ip>`, `pvecm qdevice setup -lroot`), and the provider's
+ *  disk import runs `qm`/`pvesm` as its SSH user. A sudo-based login would be half support; refuse it. */
+const rootUser = (what: string) =>
+  z.string({ error: `${what} must be root` }).refine((s) => s === "root", {
+    error: (i) =>
+      `${what} is ${shown(i.input)}, but only root is supported: the host scripts run pvecm and edit /etc/pve as root, and Proxmox's own node-to-node SSH is root@ (PVE::SSHInfo); remove ${what} (key-only root login, PermitRootLogin prohibit-password, is the Proxmox default)`,
+  });
+
+/** Port 22 only: Proxmox's node-to-node SSH (migration, pvecm, the rejoin step) uses port 22 (pvecm.adoc:
+ *  "SSH tunnel on TCP port 22 between nodes is required"; PVE::SSHInfo names no port). */
+const port22 = (what: string) =>
+  z.literal(22, {
+    error: `${what} must be 22: a Proxmox cluster needs SSH on TCP port 22 between nodes (pvecm.adoc), and the rejoin step and Proxmox's own tools use it; remove ${what}`,
+  });
 
 const nodeName = (what: string) =>
   z
@@ -43,8 +93,8 @@ export const hostSchema = z.strictObject({
     .max(255, { error: "votes must be <= 255; keep weights small, e.g. 3/1/1" }),
   nodeId: count("nodeId", 1).optional(),
   hostKey: publicKeyLine.optional(),
-  sshUser: z.string().min(1).optional(),
-  sshPort: z.int().min(1).max(65535).optional(),
+  sshUser: rootUser("hosts[].sshUser").optional(),
+  sshPort: port22("hosts[].sshPort").optional(),
   cores: count("cores", 1).optional(),
   memoryMiB: count("memoryMiB", 256).optional(),
 });
@@ -52,7 +102,14 @@ export const hostSchema = z.strictObject({
 const qdeviceSchema = z.strictObject({
   address: ipAddress,
   hostKey: publicKeyLine,
-  sshUser: z.string().min(1).default("root"),
+  // The QNetd host is not a Proxmox node: another user works there, every script runs through one sudo wrapper
+  // (core/scripts/qdevice asRoot). The port is checked in core/scripts/qdevice (pvecm reaches it on 22).
+  sshUser: z
+    .string()
+    .regex(POSIX_USER, {
+      error: (i) => `quorum.device.sshUser ${shown(i.input)} is not a POSIX user name ([a-z_][a-z0-9_-]*)`,
+    })
+    .default("root"),
   sshPort: z.int().min(1).max(65535).default(22),
   algorithm: z.enum(["ffsplit", "lms"]).optional(),
   votes: count("quorum.device.votes", 1).optional(),
@@ -72,13 +129,68 @@ export const quorumSchema = z.strictObject({
   device: qdeviceSchema.optional(),
 });
 
-const cidr = z.string().refine((s) => /^[^/]+\/\d{1,3}$/.test(s) && isIP(s.split("/")[0] ?? "") !== 0, {
-  error: (i) => `${JSON.stringify(i.input)} is not an address in CIDR form, e.g. 192.168.1.50/24`,
+/** An IPv4 host address with its prefix length (cloud-init ipv4), e.g. 192.168.1.50/24. */
+const cidr = z.string().refine(
+  (s) => {
+    const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(s);
+    return !!m && isIPv4(m[1]!) && addressProblem(m[1]!) === undefined && Number(m[2]) <= 32;
+  },
+  { error: (i) => `${shown(i.input)} is not a unicast IPv4 address in CIDR form, e.g. 192.168.1.50/24` },
+);
+
+const ipv4Address = ipAddress.refine((s) => isIPv4(s), {
+  error: (i) => `${shown(i.input)} is not an IPv4 address (cloudInit.ipv4 configures IPv4)`,
 });
+
+const imageSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/, error: "image.url must be an http(s) URL of a cloud image" })
+      .max(2048, { error: "image.url is longer than 2048 characters" })
+      .regex(SAFE_URL_CHARS, {
+        error: "image.url must be printable ASCII without spaces, quotes, '\\' or '<>' (percent-encode them)",
+      }),
+    fileName: z
+      .string()
+      .max(VOLUME_FILE_MAX, { error: `image.fileName is longer than ${VOLUME_FILE_MAX} characters` })
+      .regex(VOLUME_FILE, {
+        error: (i) =>
+          `image.fileName ${shown(i.input)} is not a safe volume file name: letters, digits, '-', '_', '.', '+', '=' (pve-storage SAFE_CHAR), not starting with '.' or '-', ending in .img, .iso, .qcow2 or .raw`,
+      })
+      .optional(),
+    checksum: z
+      .string()
+      .regex(/^[0-9a-fA-F]+$/, { error: "image.checksum must be a hex digest" })
+      .optional(),
+    checksumAlgorithm: z
+      .enum(CHECKSUM_ALGORITHMS, {
+        error: `image.checksumAlgorithm must be one of ${CHECKSUM_ALGORITHMS.join(" | ")}`,
+      })
+      .optional(),
+  })
+  .superRefine((img, ctx) => {
+    if ((img.checksum === undefined) !== (img.checksumAlgorithm === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [img.checksum === undefined ? "checksum" : "checksumAlgorithm"],
+        message:
+          "image.checksum and image.checksumAlgorithm go together; set both (e.g. sha256 and its digest)",
+      });
+    } else if (img.checksum !== undefined && img.checksumAlgorithm !== undefined) {
+      const want = CHECKSUM_HEX_LENGTH[img.checksumAlgorithm];
+      if (img.checksum.length !== want) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["checksum"],
+          message: `image.checksum has ${img.checksum.length} hex digits, but a ${img.checksumAlgorithm} digest has ${want}; paste the whole ${img.checksumAlgorithm} sum`,
+        });
+      }
+    }
+  });
 
 export const vmSchema = z.strictObject({
   name: nodeName("VM name"),
-  host: z.string(),
+  host: nodeName("vms[].host"),
   vmId: z
     .int({ error: `vmId must be a whole number from ${VMID_MIN} to ${VMID_MAX}` })
     .min(VMID_MIN, { error: `vmId must be from ${VMID_MIN} to ${VMID_MAX} (Proxmox reserves 0-99)` })
@@ -86,33 +198,44 @@ export const vmSchema = z.strictObject({
   cores: count("cores", 1).default(1),
   memoryMiB: count("memoryMiB", 16).default(1024),
   diskGiB: count("diskGiB", 1).default(8),
-  datastore: z.string().min(1).default("local-lvm"),
-  bridge: z.string().min(1).default("vmbr0"),
+  datastore: storageId("datastore").default("local-lvm"),
+  bridge: z
+    .string()
+    .regex(BRIDGE, {
+      error: (i) =>
+        `bridge ${shown(i.input)} is not a Linux bridge name: letters, digits, '_', '.', '-' (not first), at most 15 characters, e.g. vmbr0`,
+    })
+    .default("vmbr0"),
   vlan: z.int().min(1).max(4094, { error: "vlan must be from 1 to 4094" }).optional(),
   cloneFrom: z
-    .strictObject({ vmId: z.int().min(VMID_MIN).max(VMID_MAX), node: z.string().optional() })
+    .strictObject({ vmId: z.int().min(VMID_MIN).max(VMID_MAX), node: nodeName("cloneFrom.node").optional() })
     .optional(),
-  image: z
-    .strictObject({
-      url: z.url({ protocol: /^https?$/, error: "image.url must be an http(s) URL of a cloud image" }),
-      fileName: z.string().optional(),
-      checksum: z.string().optional(),
-      checksumAlgorithm: z.enum(["md5", "sha1", "sha224", "sha256", "sha384", "sha512"]).optional(),
-    })
-    .optional(),
+  image: imageSchema.optional(),
   cloudInit: z
     .strictObject({
-      user: z.string().optional(),
+      user: z
+        .string()
+        .regex(POSIX_USER, {
+          error: (i) =>
+            `cloudInit.user ${shown(i.input)} is not a POSIX user name: a lower-case letter or '_', then lower-case letters, digits, '_' or '-', at most 32 characters`,
+        })
+        .optional(),
       sshKeys: z.array(publicKeyLine).default([]),
       ipv4: z
-        .union([z.literal("dhcp"), z.strictObject({ address: cidr, gateway: ipAddress.optional() })])
+        .union([z.literal("dhcp"), z.strictObject({ address: cidr, gateway: ipv4Address.optional() })])
         .default("dhcp"),
       dns: z.array(ipAddress).default([]),
     })
     .optional(),
   tags: z
     .array(
-      z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.+-]*$/, { error: "tags: letters, digits, _ . + - only" }),
+      z
+        .string()
+        .max(TAG_MAX, { error: `a tag is at most ${TAG_MAX} characters` })
+        .regex(TAG, {
+          error: (i) =>
+            `tag ${shown(i.input)} is not a Proxmox tag (pve-tag): letters, digits, '_', then also '.', '+', '-'`,
+        }),
     )
     .default([]),
   onBoot: z.boolean().optional(),
@@ -136,7 +259,7 @@ export const configSchema = z.strictObject({
     .min(1, {
       error: "hosts must list at least one host",
     }),
-  sharedStorage: z.array(z.string().min(1)).default([]),
+  sharedStorage: z.array(storageId("sharedStorage[]")).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
   quorum: quorumSchema.default({
     mode: "weighted",
@@ -146,12 +269,24 @@ export const configSchema = z.strictObject({
     waitForAll: false,
   }),
   vms: z.array(vmSchema).default([]),
-  sshUser: z.string().min(1).default("root"),
+  sshUser: rootUser("sshUser").default("root"),
   proxmoxEndpoint: z
     .url({
       protocol: /^https$/,
       error: "proxmoxEndpoint must be an https URL, e.g. https://192.168.1.21:8006/",
     })
+    .regex(SAFE_URL_CHARS, {
+      error: "proxmoxEndpoint must be printable ASCII without spaces, quotes, '\\' or '<>'",
+    })
+    .refine(
+      (u) => {
+        const url = new URL(u);
+        return url.username === "" && url.password === "";
+      },
+      {
+        error: "proxmoxEndpoint must not carry credentials; the API token is the secret proxmoxApiToken",
+      },
+    )
     .optional(),
   proxmoxInsecure: z.boolean().default(false),
 });

@@ -23,17 +23,33 @@ function fields(bytes: Buffer): Buffer[] | undefined {
   return out;
 }
 
-/** Returns why the line is not a usable public key line, or undefined when it is. */
+/** One key line: type, base64 blob, optional printable-ASCII comment; nothing else (no second line). */
+const KEY_LINE = /^(\S+) ([^ ]+)(?: ([\x20-\x7e]{1,200}))?$/;
+
+/** Returns why the line is not exactly one usable public key line, or undefined when it is. */
 export function publicKeyProblem(line: string): string | undefined {
-  const [type, blob] = line.trim().split(/\s+/);
-  if (!type || !blob) return `expected "<type> <base64>" (e.g. "ssh-ed25519 AAAA...")`;
+  const text = line.trim();
+  if (/[\r\n]/.test(text)) return "it holds more than one line; give exactly one key";
+  if (/[^\x20-\x7e]/.test(text)) return "it holds control or non-ASCII characters";
+  const m = KEY_LINE.exec(text);
+  const [type, blob] = m ? [m[1], m[2]] : [];
+  if (!type || !blob) return `expected "<type> <base64> [comment]" (e.g. "ssh-ed25519 AAAA...")`;
   const expected = FIELDS_BY_TYPE[type];
   if (expected === undefined)
-    return `key type "${type}" is not one of ${Object.keys(FIELDS_BY_TYPE).join(", ")}`;
+    return `key type "${type.slice(0, 40)}" is not one of ${Object.keys(FIELDS_BY_TYPE).join(", ")}`;
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return "the key data is not base64";
   const parts = fields(Buffer.from(blob, "base64"));
   const broken = `the key data does not encode a "${type}" key (truncated or pasted wrong?)`;
   if (!parts || parts.length !== expected || parts[0]?.toString("latin1") !== type) return broken;
+  if (Buffer.from(blob, "base64").toString("base64") !== blob) return broken;
   if (type === "ssh-ed25519" && parts[1]?.length !== 32) return broken;
+  if (type.startsWith("ecdsa-") && parts[1]?.toString("latin1") !== type.slice("ecdsa-sha2-".length))
+    return broken;
   return undefined;
+}
+
+/** "type base64" without the comment: what known_hosts lines and comparisons use. */
+export function keyWithoutComment(line: string): string {
+  const [type, blob] = line.trim().split(" ");
+  return `${type} ${blob}`;
 }

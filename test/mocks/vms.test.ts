@@ -192,7 +192,7 @@ describe("VirtualMachines (mocks)", () => {
             image: {
               url: DEBIAN,
               fileName: "debian-12-genericcloud-amd64.img",
-              checksum: "ab12",
+              checksum: "ab12".repeat(32),
               checksumAlgorithm: "sha512",
             },
             cloudInit: {
@@ -213,7 +213,7 @@ describe("VirtualMachines (mocks)", () => {
       contentType: "iso",
       url: DEBIAN,
       fileName: "debian-12-genericcloud-amd64.img",
-      checksum: "ab12",
+      checksum: "ab12".repeat(32),
       checksumAlgorithm: "sha512",
       overwrite: false,
       uploadTimeout: 1800,
@@ -412,7 +412,6 @@ describe("VirtualMachines (mocks)", () => {
     const { providers, vms, files, registered } = await run(
       model((v) => {
         v.vms.push({ name: "web", host: "pve-low", vmId: 120, image: { url: DEBIAN } });
-        v.hosts[2]!.sshPort = 2222;
       }),
     );
     assert.equal(providers.length, 1);
@@ -429,7 +428,7 @@ describe("VirtualMachines (mocks)", () => {
       nodes: [
         { name: "pve-low", address: "192.168.1.21", port: 22 },
         { name: "pve-mid", address: "192.168.1.22", port: 22 },
-        { name: "pve-high", address: "192.168.1.23", port: 2222 },
+        { name: "pve-high", address: "192.168.1.23", port: 22 },
       ],
     });
     // Every child uses it.

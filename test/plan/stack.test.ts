@@ -88,9 +88,14 @@ describe("plan stack files", () => {
     assert.deepEqual(secretKeys.sort(), ["pve-homelab:proxmoxApiToken", "pve-homelab:sshPrivateKey"]);
   });
 
-  it("decodes values the way the program does (a quoted number becomes a number)", () => {
-    const dir = projectDir({ s: 'config:\n  pve-homelab:clusterName: "123"\n' });
-    assert.equal(rawStackConfig(loadStackFiles(dir, "s")).values.clusterName, 123);
+  it("decodes values the way the program does (only structured keys are JSON)", () => {
+    const dir = projectDir({
+      s: 'config:\n  pve-homelab:clusterName: "123"\n  pve-homelab:hosts: []\n  pve-homelab:proxmoxInsecure: true\n',
+    });
+    const values = rawStackConfig(loadStackFiles(dir, "s")).values;
+    assert.equal(values.clusterName, "123");
+    assert.deepEqual(values.hosts, []);
+    assert.equal(values.proxmoxInsecure, true);
   });
 
   it("accepts a stack file without config", () => {

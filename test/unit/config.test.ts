@@ -135,7 +135,7 @@ export const BAD_CONFIGS: ReadonlyArray<{
     expect: [
       [
         "hosts[0].hostKey",
-        'not a valid SSH public key line: expected "<type> <base64>" (e.g. "ssh-ed25519 AAAA..."); get the real one with `ssh-keyscan -t ed25519 <address>`',
+        'not a valid SSH public key line: expected "<type> <base64> [comment]" (e.g. "ssh-ed25519 AAAA..."); get the real one with `ssh-keyscan -t ed25519 <address>`',
       ],
     ],
   },

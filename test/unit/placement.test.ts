@@ -136,13 +136,13 @@ const ROWS: ReadonlyArray<{ why: string; edit: Edit; expect: string[][] }> = [
         name: "a",
         host: "pve-low",
         vmId: 102,
-        image: { url: DEBIAN, checksum: "aa", checksumAlgorithm: "sha256" },
+        image: { url: DEBIAN, checksum: "aa".repeat(32), checksumAlgorithm: "sha256" },
       });
       v.vms.push({
         name: "b",
         host: "pve-low",
         vmId: 103,
-        image: { url: DEBIAN, checksum: "bb", checksumAlgorithm: "sha256" },
+        image: { url: DEBIAN, checksum: "bb".repeat(32), checksumAlgorithm: "sha256" },
       });
     },
     expect: [
