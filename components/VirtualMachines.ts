@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import type { Model, VmSpec } from "../core/model";
+import { pinProviderHostKeys } from "./knownHosts";
 import { proxmoxProvider, type ProxmoxCredentials } from "./proxmoxProvider";
 
 export type DiskFormat = "raw" | "qcow2";
@@ -226,6 +227,8 @@ export function createVirtualMachines(
     return { images, machines, vms: pulumi.output<Record<string, VmSummary>>({}) };
   }
   const creds: ProxmoxCredentials = { apiToken: args.apiToken, sshPrivateKey: args.sshPrivateKey };
+  // Before the provider exists: its first SSH connection to a node must find the pinned key (core/knownHosts).
+  pinProviderHostKeys(model);
   const provider = proxmoxProvider(`${name}-provider`, model, creds, { parent });
   // bpg #692: reading a VM or file on a powered-off node fails with HTTP 595, so `pulumi refresh` /
   // `up --refresh` fails while a usually-off host is off. Nothing in the inputs can avoid it: run `up` without

@@ -13,8 +13,7 @@ export interface ProxmoxCredentials {
 
 /** Provider args as a pure function of the Model, so tests read them without a deployment. */
 export function proxmoxProviderArgs(model: Model, creds: ProxmoxCredentials): proxmoxve.ProviderArgs {
-  // The provider has one SSH user for all nodes; use the always-on host's (every host defaults to the
-  // stack-wide sshUser, so they only differ when a host overrides it).
+  // The provider has one SSH user for all nodes: root (core/config refuses any other hosts[].sshUser).
   const main = model.hosts.find((h) => h.power === "always-on") ?? model.hosts[0];
   return {
     endpoint: model.proxmox.endpoint,
@@ -28,8 +27,8 @@ export function proxmoxProviderArgs(model: Model, creds: ProxmoxCredentials): pr
       // With a key given, never let PROXMOX_VE_SSH_AGENT (which takes precedence over privateKey) switch to an agent.
       agent: creds.sshPrivateKey === undefined ? undefined : false,
       // The declared addresses, not what the API reports (which may be an unreachable cluster-link address).
-      // Host keys: the provider checks ~/.ssh/known_hosts and records unknown hosts on first use; it has no
-      // argument to pin them, so seed known_hosts from hosts[].hostKey (README) before the first `pulumi up`.
+      // Host keys: the provider checks $HOME/.ssh/known_hosts and records unknown hosts on first use; it has no
+      // argument to pin them, so createVirtualMachines writes hosts[].hostKey there first (components/knownHosts).
       nodes: model.hosts.map((h) => ({ name: h.name, address: h.address, port: h.sshPort })),
     },
   };
