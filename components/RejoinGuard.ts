@@ -75,7 +75,13 @@ export class RejoinGuard extends pulumi.ComponentResource {
     for (const plan of rejoinGuardPlan(args)) {
       commands[plan.host.name] = hostScript(
         `${name}-${plan.host.name}`,
-        { target: plan.host, privateKey: args.sshPrivateKey, create: plan.create },
+        // Connection changes never need the host (it is usually off); only a new install script does.
+        {
+          target: plan.host,
+          privateKey: args.sshPrivateKey,
+          create: plan.create,
+          connectionChanges: "ignore",
+        },
         { parent: this, dependsOn: opts?.dependsOn },
       );
     }

@@ -1,5 +1,7 @@
-// Every SSH action goes through these two helpers, so every connection pins the host key and every
-// command keeps secrets out of its command string and out of the environment of the next run.
+// Every SSH action goes through these helpers, so every connection pins the host key, every command keeps
+// secrets out of its command string and out of the environment of the next run, and a reviewer sees where each
+// command runs: pulumi-command marks the whole `connection` secret (provider:"secret" in its schema, and its
+// SDK wraps it), so its public part (user, host, port, host key) is repeated in a visible input.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostSpec } from "../core/model";
@@ -34,6 +36,27 @@ export function sshConnection(
   };
 }
 
+/** The connection's public part, one line: "root@192.168.1.21 port 22, host key ssh-ed25519 AAAA...". */
+export function connectionLabel(target: SshTarget): string {
+  const host = target.address.includes(":") ? `[${target.address}]` : target.address;
+  return `${target.sshUser}@${host} port ${target.sshPort}, host key ${target.hostKey ?? "(none)"}`;
+}
+
+const NOTE = "# pve-homelab connection: ";
+
+/** The script with the connection label as a comment after its `#!` line (or first): shown in every diff. */
+export function withConnectionNote(text: string, target: SshTarget): string {
+  const note = `${NOTE}${connectionLabel(target)}\n`;
+  if (!text.startsWith("#!")) return note + text;
+  const eol = text.indexOf("\n");
+  return eol < 0 ? `${text}\n${note}` : text.slice(0, eol + 1) + note + text.slice(eol + 1);
+}
+
+/** The script as the generator wrote it (tests compare registered commands with core/scripts output). */
+export function withoutConnectionNote(text: string): string {
+  return text.replace(new RegExp(`^(#![^\\n]*\\n)?${NOTE}[^\\n]*\\n`), "$1");
+}
+
 export interface HostScriptArgs {
   readonly target: SshTarget | HostSpec;
   readonly privateKey: pulumi.Input<string>;
@@ -45,6 +68,12 @@ export interface HostScriptArgs {
   readonly triggers?: pulumi.Input<unknown[]>;
   /** Set when stdin carries a secret: keeps stdout/stderr secret in state and out of the logs. */
   readonly sensitive?: boolean;
+  /**
+   * "ignore": connection changes (key rotation, a hostKey edit, an address change) never run this command again,
+   * so a host that is usually off is not needed for them; the connection label then lives in `triggers`, ignored
+   * too, so it always shows the stored connection the command would use. Defaults to "update".
+   */
+  readonly connectionChanges?: "update" | "ignore";
 }
 
 /** A remote.Command with the project's safety settings. */
@@ -53,19 +82,29 @@ export function hostScript(
   args: HostScriptArgs,
   opts: pulumi.CustomResourceOptions,
 ): command.remote.Command {
+  const ignore = args.connectionChanges === "ignore";
+  if (ignore && args.triggers !== undefined)
+    throw new Error(`${name}: connectionChanges "ignore" uses triggers`);
+  const noted = (text: pulumi.Input<string> | undefined) =>
+    text === undefined || ignore
+      ? text
+      : pulumi.output(text).apply((t) => withConnectionNote(t, args.target));
+  const options: pulumi.CustomResourceOptions = ignore
+    ? { ...opts, ignoreChanges: [...(opts.ignoreChanges ?? []), "connection", "triggers"] }
+    : opts;
   return new command.remote.Command(
     name,
     {
       connection: sshConnection(args.target, args.privateKey),
-      create: args.create,
-      update: args.update,
-      delete: args.delete,
+      create: noted(args.create)!,
+      update: noted(args.update),
+      delete: noted(args.delete),
       stdin: args.stdin,
-      triggers: args.triggers,
+      triggers: ignore ? [connectionLabel(args.target)] : args.triggers,
       // Never export a previous run's stdout/stderr into the next run's environment.
       addPreviousOutputInEnv: false,
       logging: args.sensitive ? "none" : "stdoutAndStderr",
     },
-    args.sensitive ? { ...opts, additionalSecretOutputs: ["stdout", "stderr"] } : opts,
+    args.sensitive ? { ...options, additionalSecretOutputs: ["stdout", "stderr"] } : options,
   );
 }

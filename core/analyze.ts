@@ -5,6 +5,7 @@ import type { Finding, Model } from "./model";
 import { placementFindings } from "./placement";
 import { quorumFindings } from "./quorum";
 import { qdeviceFindings } from "./scripts/qdevice";
+import { rejoinUpgradeFindings } from "./scripts/rejoin";
 
 export interface StackAnalysis {
   /** Present when the config parsed; may still carry quorum/placement errors in findings. */
@@ -23,6 +24,7 @@ export function analyzeStack(raw: RawStackConfig): StackAnalysis {
       ...quorumFindings(model),
       ...qdeviceFindings(model),
       ...placementFindings(model),
+      ...rejoinUpgradeFindings(model),
     ],
   };
 }

@@ -12,6 +12,8 @@
 // host needs no SSH session for unrelated `pulumi up`s. It accepts a peer's file only when it parses (the
 // same engine as the vote push), names the same cluster, lists this node, passes `corosync -t`, and has a
 // HIGHER config_version; it writes atomically and keeps the local file when no peer answers.
+import { createHash } from "node:crypto";
+import type { Finding, Model } from "../model";
 import { quote, script, sh } from "../shell";
 import { prelude, requireNodeName } from "./lib";
 import { BACKUP_DIR, corosyncEditFunctions, heredocFunction } from "./votes";
@@ -198,5 +200,32 @@ export function rejoinRemoveScript(host: string): string {
     "else",
     '  echo "rejoin step was not installed on $(hostname): nothing to remove"',
     "fi",
+  );
+}
+
+/** Short version of the installed step (its bytes): the guard runs again over SSH only when this changes. */
+export function rejoinStepVersion(): string {
+  return createHash("sha256").update(rejoinInstallScript("<host>")).digest("hex").slice(0, 12);
+}
+
+/**
+ * The one thing that makes `pulumi up` need a usually-off host after it joined: a project upgrade that changes
+ * the rejoin step (connection changes are ignored by the guard). Named per host, with the step version, so a
+ * plan before and after an upgrade shows the change.
+ */
+export function rejoinUpgradeFindings(model: Model): Finding[] {
+  const version = rejoinStepVersion();
+  return model.hosts.flatMap((h, i) =>
+    h.power !== "usually-off"
+      ? []
+      : [
+          {
+            level: "warning" as const,
+            code: "rejoin.upgrade-needs-host",
+            path: `hosts[${i}]`,
+            message: `${h.name} is usually off: its rejoin step (version ${version}) is installed over SSH, and a project upgrade that changes that version makes \`pulumi up\` connect to ${h.name} again (key, address and hostKey changes do not)`,
+            fix: `when this version changes, power ${h.name} on for that \`pulumi up\` (README: "Usually-off hosts")`,
+          },
+        ],
   );
 }

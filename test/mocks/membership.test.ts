@@ -1,6 +1,7 @@
 // ClusterMembership under the SDK's mocks: the exact resource graph, join order (dependsOn), exact inputs, where
 // the root password may and may not appear, the one-shot joins, and what each host's inputs depend on.
 import { strict as assert } from "node:assert";
+import { withoutConnectionNote } from "../../components/ssh";
 import * as pulumi from "@pulumi/pulumi";
 import { loadModel } from "../../core/config";
 import type { HostSpec, Model } from "../../core/model";
@@ -88,7 +89,8 @@ describe("mocks: ClusterMembership", () => {
     const c = await capture(m);
     const mid = host(m, "pve-mid");
     const high = host(m, "pve-high");
-    const scripts = (x: CapturedCommand) => [x.create, x.update, x.delete];
+    const scripts = (x: CapturedCommand) =>
+      [x.create, x.update, x.delete].map((t) => (t === undefined ? t : withoutConnectionNote(t)));
     assert.deepEqual(scripts(c.byName(`${M}-create`)), [createClusterScript(m), undefined, undefined]);
     assert.deepEqual(scripts(c.byName(`${M}-join-pve-mid`)), [joinScript(m, mid), undefined, undefined]);
     assert.deepEqual(scripts(c.byName(`${M}-join-pve-high`)), [joinScript(m, high), undefined, undefined]);

@@ -51,6 +51,13 @@ describe("the program under mocks", () => {
         assert.ok(!String(cmd.plainInputs[field] ?? "").includes(PLACEHOLDER_SECRET), `${cmd.name}.${field}`);
       }
       assert.equal(cmd.inputs.addPreviousOutputInEnv, false, cmd.name);
+      // ... and its public part is visible: in the script (or, for commands that ignore connection changes, triggers).
+      const label = `root@${String(connection.host)} port 22, host key ${String(connection.hostKey)}`;
+      const visible = [cmd.inputs.create, ...((cmd.inputs.triggers as unknown[]) ?? [])].map(String);
+      assert.ok(
+        visible.some((t) => t.includes(label)),
+        `${cmd.name} shows ${label}`,
+      );
     }
     assert.deepEqual(run.outputs.votes, { "pve-low": 3, "pve-mid": 1, "pve-high": 1 });
     assert.equal(run.outputs.expectedVotes, 5);

@@ -2,6 +2,8 @@
 // (connections with pinned host keys, the exact generated scripts, the key piped from one command to the
 // next), and the ordering against the vote push that makes mode switches safe.
 import { strict as assert } from "node:assert";
+import { withoutConnectionNote } from "../../components/ssh";
+
 import * as pulumi from "@pulumi/pulumi";
 import { orderQuorumSteps, QuorumDevice } from "../../components/QuorumDevice";
 import { loadModel } from "../../core/config";
@@ -14,6 +16,8 @@ import {
   rootKeyScript,
 } from "../../core/scripts/qdevice";
 import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS } from "../fixtures/stacks";
+
+const unnoted = (text: unknown) => withoutConnectionNote(String(text));
 
 type Inputs = Record<string, unknown>;
 interface Registered {
@@ -135,17 +139,17 @@ describe("QuorumDevice (mocks)", () => {
     const [config, qnetd, rootKey] = commands as [Registered, Registered, Registered];
 
     assert.deepEqual(connectionOf(rootKey), sshTo("192.168.1.21", KEY_LOW));
-    assert.equal(rootKey.inputs.create, rootKeyScript(plan));
+    assert.equal(unnoted(rootKey.inputs.create), rootKeyScript(plan));
     assert.equal(rootKey.inputs.delete, undefined);
 
     assert.deepEqual(connectionOf(qnetd), sshTo("192.168.1.50", QNETD_KEY));
-    assert.equal(qnetd.inputs.create, qnetdScript(plan));
+    assert.equal(unnoted(qnetd.inputs.create), qnetdScript(plan));
     assert.equal(qnetd.inputs.stdin, `${ROOT_RSA}\n`, "the root-key command's stdout");
     assert.equal(qnetd.inputs.delete, undefined, "no delete: a dead QNetd host must never block `pulumi up`");
 
     assert.deepEqual(connectionOf(config), sshTo("192.168.1.21", KEY_LOW));
-    assert.equal(config.inputs.create, deviceScript(m));
-    assert.equal(config.inputs.delete, removeDeviceScript(m));
+    assert.equal(unnoted(config.inputs.create), deviceScript(m));
+    assert.equal(unnoted(config.inputs.delete), removeDeviceScript(m));
     assert.equal(config.inputs.update, undefined, "an update runs create");
     assert.equal(config.inputs.stdin, undefined);
     for (const c of commands) {
@@ -166,7 +170,7 @@ describe("QuorumDevice (mocks)", () => {
     const m = qdeviceStack(2);
     const { commands } = await run(m);
     const config = byName(commands, "homelab-qdevice-config");
-    assert.equal(config.inputs.create, deviceScript(m));
+    assert.equal(unnoted(config.inputs.create), deviceScript(m));
     assert.ok((config.inputs.create as string).includes("pvecm qdevice setup 192.168.1.50 >&2"));
   });
 
@@ -179,8 +183,8 @@ describe("QuorumDevice (mocks)", () => {
     );
     const config = commands[0]!;
     assert.deepEqual(connectionOf(config), sshTo("192.168.1.21", KEY_LOW));
-    assert.equal(config.inputs.create, removeDeviceScript(m));
-    assert.equal(config.inputs.delete, removeDeviceScript(m));
+    assert.equal(unnoted(config.inputs.create), removeDeviceScript(m));
+    assert.equal(unnoted(config.inputs.delete), removeDeviceScript(m));
     assert.equal(await promiseOf(component.deviceVotes), 0);
   });
 

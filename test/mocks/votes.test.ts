@@ -1,6 +1,8 @@
 // VoteWeights and RejoinGuard under the SDK's mocks: exact inputs of every command (connection, scripts, stdin,
 // settings), how many and where, what a vote change changes, and the dependencies the engine is told about.
 import { strict as assert } from "node:assert";
+import { withConnectionNote, withoutConnectionNote } from "../../components/ssh";
+
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { RejoinGuard, rejoinGuardPlan } from "../../components/RejoinGuard";
@@ -10,6 +12,9 @@ import type { Model } from "../../core/model";
 import { rejoinInstallScript } from "../../core/scripts/rejoin";
 import { votesApplyScript, votesResetScript } from "../../core/scripts/votes";
 import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS, withEdit } from "../fixtures/stacks";
+
+const unnoted = (text: unknown) => withoutConnectionNote(String(text));
+const LOW_TARGET = { address: "192.168.1.21", sshPort: 22, sshUser: "root", hostKey: KEY_LOW };
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as {
@@ -147,8 +152,9 @@ describe("VoteWeights (mocks)", () => {
       { ...cmd.inputs, connection: "(checked above)" },
       {
         connection: "(checked above)",
-        create: votesApplyScript("pve-low", ["pve-low"]),
-        delete: votesResetScript("pve-low"),
+        // The connection's public part is repeated as a comment (the connection itself is secret as a whole).
+        create: withConnectionNote(votesApplyScript("pve-low", ["pve-low"]), LOW_TARGET),
+        delete: withConnectionNote(votesResetScript("pve-low"), LOW_TARGET),
         stdin: HOMELAB_LAYOUT,
         addPreviousOutputInEnv: false,
         logging: "stdoutAndStderr",
@@ -174,29 +180,29 @@ describe("VoteWeights (mocks)", () => {
 
   it("checks the always-on host alone only with weighted votes (not with 1 vote each plus a QDevice)", () => {
     const weighted = votePushPlan({ model: model() });
-    assert.equal(weighted.create, votesApplyScript("pve-low", ["pve-low"]));
+    assert.equal(unnoted(weighted.create), votesApplyScript("pve-low", ["pve-low"]));
     const qdevice = votePushPlan({
       model: model((v) => {
         v.hosts[0]!.votes = 1;
         v.quorum = { mode: "qdevice", device: { address: "192.168.1.5", hostKey: KEY_HIGH } };
       }),
     });
-    assert.equal(qdevice.create, votesApplyScript("pve-low", []));
+    assert.equal(unnoted(qdevice.create), votesApplyScript("pve-low", []));
     assert.notEqual(qdevice.create, weighted.create);
   });
 
   it("the script names the always-on hosts; another always-on host can run it", async () => {
     const m = model((v) => (v.hosts[1]!.power = "always-on"));
     const first = (await votesOf(m)).commands[0]!;
-    assert.equal(first.inputs.create, votesApplyScript("pve-low", ["pve-low", "pve-mid"]));
+    assert.equal(unnoted(first.inputs.create), votesApplyScript("pve-low", ["pve-low", "pve-mid"]));
     const mid = (await votesOf(m, { host: "pve-mid", lockSeconds: 5, waitSeconds: 9 })).commands[0]!;
     assert.equal(connectionOf(mid).host, "192.168.1.22");
     assert.equal(connectionOf(mid).hostKey, KEY_MID);
     assert.equal(
-      mid.inputs.create,
+      unnoted(mid.inputs.create),
       votesApplyScript("pve-mid", ["pve-low", "pve-mid"], { lockSeconds: 5, waitSeconds: 9 }),
     );
-    assert.equal(mid.inputs.delete, votesResetScript("pve-mid", { lockSeconds: 5, waitSeconds: 9 }));
+    assert.equal(unnoted(mid.inputs.delete), votesResetScript("pve-mid", { lockSeconds: 5, waitSeconds: 9 }));
   });
 
   it("waits for what it is told to depend on (the membership component)", async () => {
@@ -276,6 +282,8 @@ describe("RejoinGuard (mocks)", () => {
         {
           connection: "(checked above)",
           create: rejoinInstallScript(host),
+          // The guard ignores connection changes (ignoreChanges: connection, triggers): the label is in triggers.
+          triggers: [`root@${address} port 22, host key ${key}`],
           addPreviousOutputInEnv: false,
           logging: "stdoutAndStderr",
         },

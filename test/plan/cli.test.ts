@@ -178,15 +178,18 @@ describe("npm run plan (child process)", function () {
       assert.doesNotMatch(mermaid, /qdevice/);
     });
 
-    it("reports no finding, and the secrets as [secret] placeholders", () => {
-      assert.match(runs.homelab.stdout, /\nFindings\n {2}none\n/);
+    it("reports only the rejoin-step upgrade note, and the secrets as [secret] placeholders", () => {
+      assert.match(
+        runs.homelab.stdout,
+        /\nFindings\n {2}warning: hosts\[2\]: pve-high is usually off: its rejoin step \(version [0-9a-f]{12}\)/,
+      );
       assert.match(
         runs.homelab.stdout,
         /sshPrivateKey: \[secret\] \(not set in the stack: a placeholder stands in\)/,
       );
       assert.match(
         runs.homelab.stdout,
-        /\n0 error\(s\), 0 warning\(s\), \d+ resource\(s\) to create: ready for `pulumi up`\.\n$/,
+        /\n0 error\(s\), 1 warning\(s\), \d+ resource\(s\) to create: ready for `pulumi up`\.\n$/,
       );
     });
   });
@@ -229,14 +232,17 @@ describe("npm run plan (child process)", function () {
       });
     });
 
-    it("lists the VMs with their hosts and vmIds, and no finding", () => {
+    it("lists the VMs with their hosts and vmIds, and only the rejoin-step upgrade note", () => {
       assert.deepEqual(doc.vms, [
         { name: "dns", host: "pve-low", vmId: 101 },
         { name: "home-assistant", host: "pve-low", vmId: 102 },
         { name: "media", host: "pve-mid", vmId: 110 },
         { name: "build", host: "pve-high", vmId: 201 },
       ]);
-      assert.deepEqual(doc.findings, []);
+      assert.deepEqual(
+        doc.findings.map((f) => [f.level, f.code, f.path]),
+        [["warning", "rejoin.upgrade-needs-host", "hosts[2]"]],
+      );
     });
 
     it("lists every registered resource with its parent and inputs as registered", () => {
@@ -358,6 +364,7 @@ describe("npm run plan (child process)", function () {
           ["error", "placement.cores-exceeded", "hosts[0].cores"],
           ["error", "placement.always-on-vm-on-sleeping-host", "vms[1].host"],
           ["warning", "placement.started-on-usually-off-host", "vms[2].started"],
+          ["warning", "rejoin.upgrade-needs-host", "hosts[2]"],
         ],
       );
       assert.equal(
@@ -383,7 +390,7 @@ describe("npm run plan (child process)", function () {
       assert.ok(text.includes("cores [########################] 6/4 150% OVER CAPACITY"));
       assert.ok(
         text.includes(
-          "4 error(s), 1 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
+          "4 error(s), 2 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
         ),
       );
     });
