@@ -10,8 +10,10 @@
 // corosync, wrapped in `timeout`) plus one script. The script reads its peers from the LOCAL corosync.conf
 // nodelist, so the installed bytes are the same on every host and never change when hosts do: a usually-off
 // host needs no SSH session for unrelated `pulumi up`s. It accepts a peer's file only when it parses (the
-// same engine as the vote push), names the same cluster, lists this node, passes `corosync -t`, and has a
-// HIGHER config_version; it writes atomically and keeps the local file when no peer answers.
+// same engine as the vote push), names the same cluster, lists this node with its nodeid and ring0_addr
+// unchanged, keeps the votequorum provider, has a HIGHER config_version and passes `corosync -t` (required:
+// without corosync nothing is installed). Candidates are tried best first (highest version) until one passes
+// every check; it writes atomically and keeps the local file when no peer file qualifies.
 import { createHash } from "node:crypto";
 import type { Finding, Model } from "../model";
 import { quote, script, sh } from "../shell";
@@ -58,6 +60,10 @@ export function rejoinBootScript(): string {
     "fi",
     'read -r _ pvehl_version < "$pvehl_tmp/local"',
     "pvehl_cluster=$(sed -n 's/^cluster //p' \"$pvehl_tmp/local\")",
+    'if ! PVEHL_SELF=$pvehl_self awk \'$1 == "node" && $2 == ENVIRON["PVEHL_SELF"] { found = 1 } END { exit !found }\' "$pvehl_tmp/local"; then',
+    '  say "the local $pvehl_conf does not list this node ($pvehl_self): leaving it as it is"',
+    "  exit 0",
+    "fi",
     // Peers: every other node of the local nodelist, with its ring0 address.
     'PVEHL_SELF=$pvehl_self awk \'$1 == "node" && $2 != ENVIRON["PVEHL_SELF"] { print $2, $4 }\' "$pvehl_tmp/local" > "$pvehl_tmp/peers"',
     'if [ ! -s "$pvehl_tmp/peers" ]; then say "no other node in $pvehl_conf: nothing to fetch"; exit 0; fi',
@@ -77,7 +83,9 @@ export function rejoinBootScript(): string {
     '  pvehl_fetch "$pvehl_name" "$pvehl_addr" "$pvehl_tmp/peer.$pvehl_i" &',
     'done < "$pvehl_tmp/peers"',
     "wait",
-    'pvehl_best=""; pvehl_best_version=$pvehl_version; pvehl_best_peer=""; pvehl_answered=0',
+    // This node's own entry ("node NAME NODEID RING0"): a peer file that moves it would break this node.
+    'pvehl_self_entry=$(PVEHL_SELF=$pvehl_self awk \'$1 == "node" && $2 == ENVIRON["PVEHL_SELF"]\' "$pvehl_tmp/local")',
+    'pvehl_answered=0; : > "$pvehl_tmp/candidates"',
     'for pvehl_rc_file in "$pvehl_tmp"/peer.*.rc; do',
     "  pvehl_file=${pvehl_rc_file%.rc}",
     '  read -r pvehl_name pvehl_addr < "$pvehl_file.peer"',
@@ -97,16 +105,27 @@ export function rejoinBootScript(): string {
     "    say \"$pvehl_name: cluster_name '$pvehl_c' is not this node's '$pvehl_cluster'; ignored\"",
     "    continue",
     "  fi",
-    '  if ! PVEHL_SELF=$pvehl_self awk \'$1 == "node" && $2 == ENVIRON["PVEHL_SELF"] { found = 1 } END { exit !found }\' "$pvehl_file.info"; then',
+    '  pvehl_entry=$(PVEHL_SELF=$pvehl_self awk \'$1 == "node" && $2 == ENVIRON["PVEHL_SELF"]\' "$pvehl_file.info")',
+    '  if [ -z "$pvehl_entry" ]; then',
     '    say "$pvehl_name: its nodelist does not list $pvehl_self; ignored"',
     "    continue",
     "  fi",
+    '  if [ "$pvehl_entry" != "$pvehl_self_entry" ]; then',
+    "    say \"$pvehl_name: it moves this node ('${pvehl_entry#node }', here '${pvehl_self_entry#node }'; nodeid and ring0_addr must stay); ignored\"",
+    "    continue",
+    "  fi",
+    // Without votequorum corosync counts no votes: every partition would call itself quorate.
+    "  pvehl_p=$(sed -n 's/^provider //p' \"$pvehl_file.info\")",
+    '  if [ "$pvehl_p" != corosync_votequorum ]; then',
+    "    say \"$pvehl_name: its quorum provider is '$pvehl_p', not corosync_votequorum; ignored\"",
+    "    continue",
+    "  fi",
     '  say "$pvehl_name: config_version $pvehl_v (local: $pvehl_version)"',
-    '  if [ "$pvehl_v" -gt "$pvehl_best_version" ]; then',
-    "    pvehl_best=$pvehl_file; pvehl_best_version=$pvehl_v; pvehl_best_peer=$pvehl_name",
+    '  if [ "$pvehl_v" -gt "$pvehl_version" ]; then',
+    '    printf "%s %s %s\\n" "$pvehl_v" "$pvehl_name" "$pvehl_file" >> "$pvehl_tmp/candidates"',
     "  fi",
     "done",
-    'if [ -z "$pvehl_best" ]; then',
+    'if [ ! -s "$pvehl_tmp/candidates" ]; then',
     '  if [ "$pvehl_answered" = 0 ]; then',
     '    say "no peer answered: corosync starts with the local file (config_version $pvehl_version)"',
     "  else",
@@ -114,9 +133,23 @@ export function rejoinBootScript(): string {
     "  fi",
     "  exit 0",
     "fi",
-    // corosync's own check too (it also proves one nodelist address is local to this host).
-    'if command -v corosync >/dev/null && ! corosync -t -c "$pvehl_best" > "$pvehl_tmp/check" 2>&1; then',
-    "  say \"corosync -t rejects the file from $pvehl_best_peer ($(tr '\\n' ' ' < \"$pvehl_tmp/check\")); keeping the local file\"",
+    // corosync's own check is required (it also proves one nodelist address is local to this host).
+    "if ! command -v corosync >/dev/null; then",
+    '  say "corosync is not installed here, so no peer file can pass corosync -t; keeping the local file"',
+    "  exit 0",
+    "fi",
+    // Best first (highest config_version, then node name); the first that corosync accepts wins.
+    'sort -k1,1nr -k2,2 "$pvehl_tmp/candidates" > "$pvehl_tmp/ordered"',
+    'pvehl_best=""',
+    "while read -r pvehl_v pvehl_name pvehl_file; do",
+    '  if corosync -t -c "$pvehl_file" > "$pvehl_tmp/check" 2>&1; then',
+    "    pvehl_best=$pvehl_file; pvehl_best_version=$pvehl_v; pvehl_best_peer=$pvehl_name",
+    "    break",
+    "  fi",
+    "  say \"corosync -t rejects the file from $pvehl_name ($(tr '\\n' ' ' < \"$pvehl_tmp/check\")); trying the next peer\"",
+    'done < "$pvehl_tmp/ordered"',
+    'if [ -z "$pvehl_best" ]; then',
+    '  say "no newer peer file passed every check: keeping the local file (config_version $pvehl_version)"',
     "  exit 0",
     "fi",
     sh`install -d -m 0700 ${BACKUP_DIR}`,

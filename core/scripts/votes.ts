@@ -82,7 +82,7 @@ export function parseVoteLayout(
 // The on-host edit: an awk program (POSIX awk only: no gawk extensions, no length(array), no delete array,
 // no regex intervals) plus a small shell wrapper. Protocol on stdout, first line:
 //   changed VB VA | unchanged V | inspected V | refused CODE LINE
-// then, after `refused`, one human line per problem ("... Fix: ..."); after `inspected`: `cluster NAME` and
+// then, after `refused`, one human line per problem ("... Fix: ..."); after `inspected`: `cluster NAME`, `provider NAME` and
 // `node NAME NODEID RING0` lines. Exit 0 when answered (changed/unchanged/inspected), 3 when refused, 4 when
 // the layout itself is malformed (code bad-input).
 // Inputs (environment): PVEHL_MODE set|reset|inspect, PVEHL_FINAL 1|0 (file ends with "\n"), PVEHL_NUL (line

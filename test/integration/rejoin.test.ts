@@ -214,6 +214,69 @@ describe("integration: rejoin guard (RejoinGuard's own commands, systemd-style b
     }
   });
 
+  /** Runs the installed step on pve3 with these peer files in place of pve1's and pve2's local ones. */
+  const withPeerFiles = async (peers: Record<string, string>, check: (stderr: string) => Promise<void>) => {
+    const saved: Record<string, string> = {};
+    for (const node of ["pve1", "pve2", "pve3"]) saved[node] = await localConf(node);
+    try {
+      for (const [node, text] of Object.entries(peers))
+        await tb.writeFile(node, "/etc/corosync/corosync.conf", text);
+      const r = await nodeExec(tb, "pve3", [REJOIN_SCRIPT], { timeoutMs: 60_000 });
+      assert.equal(r.code, 0, r.stderr);
+      await check(r.stderr);
+    } finally {
+      for (const [node, text] of Object.entries(saved))
+        await tb.writeFile(node, "/etc/corosync/corosync.conf", text);
+    }
+  };
+  const version = (text: string, v: number) =>
+    text.replace(/config_version: \d+\n/, `config_version: ${v}\n`);
+
+  it("when the best peer file fails corosync -t, takes the next peer's valid file", async () => {
+    const current = pveConf();
+    const v = readConfigVersion(current);
+    // Parses for the step's own reader, but corosync refuses it (an unknown link_mode).
+    const broken = version(current, v + 2).replace("  link_mode: passive\n", "  link_mode: bogus\n");
+    assert.notEqual(broken, version(current, v + 2));
+    await withPeerFiles({ pve1: broken, pve2: version(current, v + 1) }, async (stderr) => {
+      assert.match(stderr, new RegExp(`pve1: config_version ${v + 2} \\(local: ${v}\\)`));
+      assert.match(
+        stderr,
+        /corosync -t rejects the file from pve1 \([^\n]*link mode "bogus"[^\n]*\); trying the next peer\n/,
+      );
+      assert.match(
+        stderr,
+        new RegExp(`installed the corosync\\.conf of pve2: config_version ${v} -> ${v + 1}\\n$`),
+      );
+      assert.equal(await localConf("pve3"), version(current, v + 1));
+    });
+  });
+
+  it("refuses a peer file without the votequorum provider, and one that moves this node", async () => {
+    const current = pveConf();
+    const v = readConfigVersion(current);
+    const own = await localConf("pve3");
+    const noProvider = version(current, v + 5).replace("  provider: corosync_votequorum\n", "");
+    assert.ok(!noProvider.includes("provider"));
+    const address = tb.nodes.find((n) => n.name === "pve3")!.address;
+    const moved = version(current, v + 4).replace(
+      `nodeid: 3\n    quorum_votes: 1\n    ring0_addr: ${address}\n`,
+      "nodeid: 7\n    quorum_votes: 1\n    ring0_addr: " + address + "\n",
+    );
+    assert.notEqual(moved, version(current, v + 4));
+    await withPeerFiles({ pve1: noProvider, pve2: moved }, async (stderr) => {
+      assert.match(stderr, /pve1: its quorum provider is '', not corosync_votequorum; ignored\n/);
+      assert.match(
+        stderr,
+        new RegExp(
+          `pve2: it moves this node \\('pve3 7 ${address.replace(/\./g, "\\.")}', here 'pve3 3 [^']+'; nodeid and ring0_addr must stay\\); ignored\n`,
+        ),
+      );
+      assert.match(stderr, /the local file is current \(config_version \d+\): nothing to do\n$/);
+      assert.equal(await localConf("pve3"), own);
+    });
+  });
+
   it("the manual removal script removes the step (and a second run finds nothing to remove)", async () => {
     const removal = rejoinRemoveScript("pve3");
     const r = await tb.ssh("pve3", removal);

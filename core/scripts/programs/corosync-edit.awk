@@ -420,13 +420,16 @@ function edit(    i, want, have, stale, ln, anchor, indent, cr, VA, k, eol) {
   exit 0
 }
 
-function inspect(    t, cn, i) {
+function inspect(    t, cn, i, q, pv) {
   locate_nodes()
   locate_config_version()
   t = only_section(0, "totem", "totem")
   cn = t ? only_entry(t, "cluster_name", "totem") : 0
+  q = only_section(0, "quorum", "quorum")
+  pv = q ? only_entry(q, "provider", "quorum") : 0
   print "inspected " VB
   print "cluster " (cn ? evalue[cn] : "")
+  print "provider " (pv ? evalue[pv] : "")
   for (i = 1; i <= NN; i++) print "node " NNAME[i] " " NID[i] " " NADDR[i]
   exit 0
 }

@@ -69,7 +69,11 @@ after(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-function boot(local: string | undefined, peers: Record<string, Peer>): BootRun {
+function boot(
+  local: string | undefined,
+  peers: Record<string, Peer>,
+  opts: { withoutCorosync?: boolean } = {},
+): BootRun {
   const dir = mkdtempSync(join(scratch, "case-"));
   const etc = join(dir, "etc-corosync");
   const backups = join(dir, "backups");
@@ -95,10 +99,12 @@ function boot(local: string | undefined, peers: Record<string, Peer>): BootRun {
     ].join("\n"),
   );
   stub("uname", 'if [ "${1:-}" = -n ]; then echo pve3.home.lan; else exec /usr/bin/uname "$@"; fi');
-  stub(
-    "corosync",
-    'if [ "$1 $2" = "-t -c" ] && grep -q REJECT-ME "$3"; then echo "parser error"; exit 8; fi; exit 0',
-  );
+  if (!opts.withoutCorosync) {
+    stub(
+      "corosync",
+      'if [ "$1 $2" = "-t -c" ] && grep -q REJECT-ME "$3"; then echo "parser error"; exit 8; fi; exit 0',
+    );
+  }
   const r = spawnSync(
     "unshare",
     [
@@ -280,13 +286,66 @@ describe("rejoin step: the boot script, run locally with stub peers", () => {
     assert.match(r.stderr, /the local file is current \(config_version 7\): nothing to do\n$/);
   });
 
-  it("keeps the local file when corosync -t rejects the newest one", () => {
+  it("keeps the local file when corosync -t rejects the only newer one", () => {
     const r = boot(conf(3), peersOf({ 1: { conf: conf(5).replace("logging {", "# REJECT-ME\nlogging {") } }));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.local, conf(3));
     assert.match(
       r.stderr,
-      /corosync -t rejects the file from pve1 \(parser error \); keeping the local file/,
+      /corosync -t rejects the file from pve1 \(parser error \); trying the next peer\n/,
+    );
+    assert.match(
+      r.stderr,
+      /no newer peer file passed every check: keeping the local file \(config_version 3\)\n$/,
+    );
+  });
+
+  it("falls back, best first, to the next peer's file when the best one fails corosync -t", () => {
+    const r = boot(
+      conf(3),
+      peersOf({
+        1: { conf: conf(4) },
+        2: { conf: conf(6).replace("logging {", "# REJECT-ME\nlogging {") },
+        4: { conf: conf(5) },
+      }),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.local, conf(5));
+    assert.match(
+      r.stderr,
+      /corosync -t rejects the file from pve2 .*; trying the next peer\n.*installed the corosync\.conf of pve4: config_version 3 -> 5\n$/s,
+    );
+  });
+
+  it("refuses a file without the votequorum provider, and one that moves this node", () => {
+    const moved = NODES.map((n) => (n.name === "pve3" ? { ...n, address: "10.0.0.33" } : n));
+    const renumbered = NODES.map((n) => (n.name === "pve3" ? { ...n, nodeId: 33 } : n));
+    const r = boot(
+      conf(3),
+      peersOf({
+        1: { conf: conf(9).replace(/\n\s*provider: corosync_votequorum/, "") },
+        2: { conf: conf(8, { nodes: moved }) },
+        4: { conf: conf(7, { nodes: renumbered }) },
+      }),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.local, conf(3));
+    assert.match(r.stderr, /pve1: its quorum provider is '', not corosync_votequorum; ignored/);
+    assert.match(
+      r.stderr,
+      /pve2: it moves this node \('pve3 3 10\.0\.0\.33', here 'pve3 3 10\.0\.0\.3'; nodeid and ring0_addr must stay\); ignored/,
+    );
+    assert.match(r.stderr, /pve4: it moves this node \('pve3 33 10\.0\.0\.3', here 'pve3 3 10\.0\.0\.3'/);
+    assert.match(r.stderr, /the local file is current \(config_version 3\): nothing to do\n$/);
+  });
+
+  it("requires corosync -t: without corosync it installs nothing", () => {
+    const r = boot(conf(3), peersOf({ 1: { conf: conf(5) } }), { withoutCorosync: true });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.local, conf(3));
+    assert.match(
+      r.stderr,
+      /corosync is not installed here, so no peer file can pass corosync -t; keeping the local file\n$/,
     );
   });
 

@@ -842,7 +842,7 @@ describe("vote push: the on-host edit equals the TypeScript engine", () => {
     assert.equal(out.status, 0, out.stderr);
     assert.equal(
       out.stdout,
-      "inspected 12\ncluster homelab\nnode pve1 1 192.168.10.11\nnode pve2 2 192.168.10.12\nnode pve3 3 192.168.10.13\n",
+      "inspected 12\ncluster homelab\nprovider corosync_votequorum\nnode pve1 1 192.168.10.11\nnode pve2 2 192.168.10.12\nnode pve3 3 192.168.10.13\n",
     );
   });
 });
