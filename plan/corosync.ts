@@ -7,8 +7,11 @@ import type { Finding, Model } from "../core/model";
 export interface CorosyncPlan {
   readonly file: string;
   readonly changed: boolean;
+  /** The file's text for display (its bytes decoded as UTF-8; invalid bytes shown as U+FFFD). */
   readonly before: string;
   readonly after: string;
+  /** The exact bytes `pulumi up` would write: the edit runs on bytes, as the on-host awk does. */
+  readonly afterBytes: Buffer;
   readonly versionBefore?: number;
   readonly versionAfter?: number;
   /** Votes written per node name. */
@@ -23,8 +26,12 @@ export interface CorosyncPlan {
 export function corosyncEdit(
   model: Model,
   file: string,
-  text: string,
+  content: Buffer | string,
 ): CorosyncPlan | { finding: Finding[] } {
+  // Bytes as latin1 (one character per byte): line lengths, names and the output are the file's bytes, so the
+  // plan agrees with the vote push's awk (LC_ALL=C) on Latin-1 or broken UTF-8 as well.
+  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  const text = bytes.toString("latin1");
   const votes = Object.fromEntries(model.hosts.map((h) => [h.name, h.votes]));
   // As the vote push does: the always-on-alone check applies to weighted votes only.
   const alwaysOn =
@@ -35,12 +42,14 @@ export function corosyncEdit(
     model.hosts.map((h) => [h.name, { nodeId: h.nodeId, address: h.address }]),
   );
   try {
-    const edit = setVotes(text, votes, { alwaysOn, expectNodes });
+    const edit = setVotes(text, votes, { alwaysOn, expectNodes, encoding: "latin1" });
+    const afterBytes = Buffer.from(edit.text, "latin1");
     return {
       file,
       changed: edit.changed,
-      before: text,
-      after: edit.text,
+      before: bytes.toString("utf8"),
+      after: afterBytes.toString("utf8"),
+      afterBytes,
       versionBefore: edit.versionBefore,
       versionAfter: edit.versionAfter,
       votes,

@@ -159,9 +159,10 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
 export const hasErrorFindings = (report: PlanReport): boolean =>
   report.findings.some((f) => f.level === "error");
 
-function readCorosync(file: string): string {
+/** The file's bytes: the plan edits bytes, as the vote push does on the host (plan/corosync.ts). */
+function readCorosync(file: string): Buffer {
   try {
-    return fs.readFileSync(file, "utf8");
+    return fs.readFileSync(file);
   } catch (e) {
     throw new UsageError(
       `cannot read --corosync file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,

@@ -2,7 +2,14 @@
 export { CorosyncEditError, CorosyncParseError } from "./errors";
 export type { CorosyncEditCode, CorosyncParseCode, CorosyncProblem } from "./errors";
 export { parseCorosyncConf, printCorosyncConf } from "./syntax";
-export type { CorosyncDocument, CorosyncEntry, CorosyncItem, CorosyncSection, SourceLine } from "./syntax";
+export type {
+  CorosyncDocument,
+  CorosyncEntry,
+  CorosyncItem,
+  CorosyncSection,
+  SourceLine,
+  TextEncoding,
+} from "./syntax";
 export { readClusterName, readConfigVersion, readNodelist, readQuorum } from "./query";
 export type { CorosyncNode, CorosyncQuorum, CorosyncQuorumDevice, CorosyncSource } from "./query";
 export { resetVotes, setVotes } from "./votes";

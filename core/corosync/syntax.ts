@@ -81,8 +81,15 @@ type LineSyntax =
 const TRIVIA: LineSyntax = { kind: "trivia" };
 const CLOSE: LineSyntax = { kind: "close" };
 
+/**
+ * How the text's characters map to the file's bytes: "utf8" (a decoded JS string, the default) or "latin1"
+ * (one character per byte, as read with `readFileSync(file, "latin1")`: the plan reads corosync.conf so, and
+ * counts and edits exactly the bytes corosync and the on-host awk see, whatever the encoding of the file).
+ */
+export type TextEncoding = "utf8" | "latin1";
+
 /** Parses corosync.conf text; throws CorosyncParseError where corosync's parser would stop. */
-export function parseCorosyncConf(text: string): CorosyncDocument {
+export function parseCorosyncConf(text: string, encoding: TextEncoding = "utf8"): CorosyncDocument {
   const lines = splitLines(text);
   const root: OpenSection = { name: "", line: 0, pathBytes: 0, children: [] };
   const stack: OpenSection[] = [root];
@@ -90,21 +97,21 @@ export function parseCorosyncConf(text: string): CorosyncDocument {
   let lineNo = 0;
   for (const { text: raw } of lines) {
     lineNo++;
-    const syntax = readLine(raw);
+    const syntax = readLine(raw, encoding);
     if (typeof syntax === "string") throw parseError(syntax, lineNo, raw);
     const parent = stack[stack.length - 1] ?? root;
     switch (syntax.kind) {
       case "trivia":
         break;
       case "open": {
-        if (pathTooLong(parent, syntax.name)) throw parseError("section-path-too-long", lineNo, raw);
-        const nameBytes = corosyncByteLength(syntax.name);
+        if (pathTooLong(parent, syntax.name, encoding)) throw parseError("section-path-too-long", lineNo, raw);
+        const nameBytes = corosyncByteLength(syntax.name, encoding);
         const pathBytes = parent === root ? nameBytes : parent.pathBytes + 1 + nameBytes;
         stack.push({ name: syntax.name, line: lineNo, pathBytes, children: [] });
         break;
       }
       case "entry": {
-        if (pathTooLong(parent, syntax.key)) throw parseError("key-path-too-long", lineNo, raw);
+        if (pathTooLong(parent, syntax.key, encoding)) throw parseError("key-path-too-long", lineNo, raw);
         const { key, valueStart, valueEnd } = syntax;
         const value = raw.slice(valueStart, valueEnd);
         parent.children.push({ kind: "entry", key, value, line: lineNo, valueStart, valueEnd });
@@ -133,10 +140,10 @@ export function parseCorosyncConf(text: string): CorosyncDocument {
 }
 
 /** One line, by the rules and in the order of parse_section(). */
-function readLine(raw: string): LineSyntax | CorosyncParseCode {
+function readLine(raw: string, encoding: TextEncoding): LineSyntax | CorosyncParseCode {
   // Deliberately stricter than corosync, which silently truncates a line at a NUL byte.
   if (raw.includes("\0")) return "nul-byte";
-  if (tooLong(raw)) return "line-too-long";
+  if (tooLong(raw, encoding)) return "line-too-long";
 
   const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
   const end = trimmedEnd(line);
@@ -170,10 +177,10 @@ const parseError = (code: CorosyncParseCode, line: number, raw: string) =>
   new CorosyncParseError(code, line, REASONS[code], raw);
 
 /** corosync's cmap limit: parent path + "." + name must stay under ICMAP_KEYNAME_MAXLEN bytes. */
-function pathTooLong(parent: OpenSection, name: string): boolean {
+function pathTooLong(parent: OpenSection, name: string, encoding: TextEncoding): boolean {
   // A UTF-16 code unit takes at most 3 UTF-8 bytes: short names need no byte counting.
   if (parent.pathBytes + name.length * 3 + 1 < KEYNAME_MAXLEN) return false;
-  return parent.pathBytes + corosyncByteLength(name) + 1 >= KEYNAME_MAXLEN;
+  return parent.pathBytes + corosyncByteLength(name, encoding) + 1 >= KEYNAME_MAXLEN;
 }
 
 /** The exact text the document was parsed from (or the edited text it stands for). */
@@ -230,15 +237,16 @@ function removeName(s: string): string {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-function tooLong(line: string): boolean {
+function tooLong(line: string, encoding: TextEncoding): boolean {
   // A UTF-16 code unit never takes more than 3 UTF-8 bytes: short lines need no counting.
+  if (encoding === "latin1") return line.length > MAX_LINE_BYTES;
   return line.length * 3 > MAX_LINE_BYTES && Buffer.byteLength(line, "utf8") > MAX_LINE_BYTES;
 }
 
 /** Bytes corosync keeps of a name: it also strips trailing 0xA0 bytes (the tail of e.g. "à" = C3 A0). */
-function corosyncByteLength(name: string): number {
+function corosyncByteLength(name: string, encoding: TextEncoding): number {
   if (ASCII.test(name)) return name.length;
-  const bytes = Buffer.from(name, "utf8");
+  const bytes = Buffer.from(name, encoding);
   let end = bytes.length;
   const strippable = (b: number | undefined): boolean =>
     b === 0x20 || b === 0x09 || b === 0xa0 || b === 0x3a || b === 0x7b;

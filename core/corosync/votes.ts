@@ -10,7 +10,7 @@ import {
   type CorosyncQuorum,
   type LocatedNode,
 } from "./query";
-import { parseCorosyncConf, type SourceLine } from "./syntax";
+import { parseCorosyncConf, type SourceLine, type TextEncoding } from "./syntax";
 
 export interface ExpectedNode {
   readonly nodeId: number;
@@ -23,6 +23,8 @@ export interface SetVotesOptions {
   readonly alwaysOn?: readonly string[];
   /** The nodelist the stack expects (name → nodeid and ring0 address). Omitted = drift not checked. */
   readonly expectNodes?: Readonly<Record<string, ExpectedNode>>;
+  /** How `text` maps to the file's bytes (core/corosync/syntax TextEncoding). Defaults to "utf8". */
+  readonly encoding?: TextEncoding;
 }
 
 export interface VotesEdit {
@@ -49,7 +51,7 @@ export function setVotes(
   desired: Readonly<Record<string, number>>,
   options: SetVotesOptions = {},
 ): VotesEdit {
-  const doc = parseCorosyncConf(text);
+  const doc = parseCorosyncConf(text, options.encoding);
   const nodes = locateNodes(doc);
   const { version, entry: versionEntry } = locateConfigVersion(doc);
   const quorum = readQuorum(doc);
@@ -91,7 +93,9 @@ export function setVotes(
 
 /** Every nodelist node back to 1 vote: setVotes with 1 for each node. */
 export function resetVotes(text: string, options: SetVotesOptions = {}): VotesEdit {
-  const ones = Object.fromEntries(readNodelist(text).map((n) => [n.name, 1]));
+  const ones = Object.fromEntries(
+    readNodelist(parseCorosyncConf(text, options.encoding)).map((n) => [n.name, 1]),
+  );
   return setVotes(text, ones, options);
 }
 
