@@ -104,7 +104,8 @@ export function parseCorosyncConf(text: string, encoding: TextEncoding = "utf8")
       case "trivia":
         break;
       case "open": {
-        if (pathTooLong(parent, syntax.name, encoding)) throw parseError("section-path-too-long", lineNo, raw);
+        if (pathTooLong(parent, syntax.name, encoding))
+          throw parseError("section-path-too-long", lineNo, raw);
         const nameBytes = corosyncByteLength(syntax.name, encoding);
         const pathBytes = parent === root ? nameBytes : parent.pathBytes + 1 + nameBytes;
         stack.push({ name: syntax.name, line: lineNo, pathBytes, children: [] });
