@@ -20,16 +20,8 @@ export function intentFindings(model: Model): Finding[] {
   const out: Finding[] = [];
   const hosts = model.hosts;
   const alwaysOn = hosts.filter(isAlwaysOn);
-  if (alwaysOn.length === 0) {
-    return [
-      error(
-        "hosts.no-always-on",
-        "hosts",
-        "no host has power: always-on",
-        "mark the low-power host that never sleeps as power: always-on; the cluster is built around it",
-      ),
-    ];
-  }
+  // core/config refuses a stack without an always-on host (hosts.no-always-on): no intent to check here.
+  if (alwaysOn.length === 0) return out;
   // Too many hosts for the subset checks, or no votes at all (votes.all-zero says it).
   if (hosts.length > MAX_WHAT_IF_HOSTS || nodeVotes(model) === 0) return out;
   const device = configuredDevice(model);
