@@ -29,7 +29,7 @@ import {
 } from "../../core/scripts/qdevice";
 import { stackModel } from "../fixtures/stacks";
 import { configVersion, proxmoxStyleConf, startTestbed, waitFor, type Testbed } from "./testbed";
-import { clientSshArgv } from "./testbed/testbed";
+import { clientSshArgv, enterArgv } from "./testbed/testbed";
 import { run, startDaemon, type RunResult } from "./testbed/exec";
 
 const SUBNET = "10.213.81.0/24";
@@ -330,19 +330,7 @@ async function startQnetdHost(tb: Testbed): Promise<QnetdHost> {
     ].join("\n"),
     { mode: 0o755 },
   );
-  const argv = (cmd: readonly string[]) => [
-    "netns",
-    "exec",
-    host.netns,
-    "unshare",
-    "--mount",
-    "--uts",
-    "--propagation",
-    "private",
-    "/bin/sh",
-    enter,
-    ...cmd,
-  ];
+  const argv = (cmd: readonly string[]) => enterArgv(host.netns, enter, cmd);
   startDaemon(
     "ip",
     argv(["/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/sshd_config"]),

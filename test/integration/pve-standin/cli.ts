@@ -34,6 +34,7 @@ import { spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import { makeSelfSignedCert } from "../../helpers/certs";
 import {
   readClusterName,
   readConfigVersion,
@@ -171,26 +172,17 @@ function ensureNodeCert(node: string, address: string): void {
   const dir = `/etc/pve/nodes/${node}`;
   fs.mkdirSync(dir, { recursive: true });
   if (exists(`${dir}/pve-ssl.pem`)) return;
-  const r = run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${dir}/pve-ssl.key`,
-    "-out",
-    `${dir}/pve-ssl.pem`,
-    "-days",
-    "730",
-    "-subj",
-    `/OU=PVE Cluster Node/O=Proxmox Virtual Environment (stand-in)/CN=${node}.testbed.lan`,
-    "-addext",
-    `subjectAltName=DNS:${node},IP:${address}`,
-  ]);
-  if (r.code !== 0) die(`generating pve-ssl.pem failed: ${r.stderr}`);
+  try {
+    makeSelfSignedCert({
+      keyFile: `${dir}/pve-ssl.key`,
+      certFile: `${dir}/pve-ssl.pem`,
+      days: 730,
+      subject: `/OU=PVE Cluster Node/O=Proxmox Virtual Environment (stand-in)/CN=${node}.testbed.lan`,
+      altName: `DNS:${node},IP:${address}`,
+    });
+  } catch (e) {
+    die(`generating pve-ssl.pem failed: ${(e as Error).message}`);
+  }
 }
 
 function servedCert(node: string): string {

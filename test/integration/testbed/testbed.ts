@@ -382,6 +382,24 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   }
 }
 
+/** `ip` argv that runs argv in a network namespace with a private mount and UTS namespace, through an enter
+ *  script that sets up the host's file view (bind mounts, hostname) and then execs argv. */
+export function enterArgv(netns: string, enterScript: string, argv: readonly string[]): string[] {
+  return [
+    "netns",
+    "exec",
+    netns,
+    "unshare",
+    "--mount",
+    "--uts",
+    "--propagation",
+    "private",
+    "/bin/sh",
+    enterScript,
+    ...argv,
+  ];
+}
+
 /**
  * The OpenSSH client command line the testbed uses, as Pulumi's remote.Command connects: key only, only the
  * pinned host key counts (no global known_hosts), no prompts, bounded connect. Shared by tb.ssh and tests that
@@ -818,19 +836,7 @@ esac
   // Running things.
 
   private nodeArgv(n: TestbedNode, argv: readonly string[]): string[] {
-    return [
-      "netns",
-      "exec",
-      n.netns,
-      "unshare",
-      "--mount",
-      "--uts",
-      "--propagation",
-      "private",
-      "/bin/sh",
-      path.join(n.dir, "enter.sh"),
-      ...argv,
-    ];
+    return enterArgv(n.netns, path.join(n.dir, "enter.sh"), argv);
   }
 
   /** Run argv inside the node (its network namespace and its file view, hostname = node name). */

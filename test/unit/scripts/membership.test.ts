@@ -20,6 +20,7 @@ import {
   PVESH_FIELDS_PERL,
 } from "../../../core/scripts/membership";
 import { TEST_SECRET_KEYS, withEdit } from "../../fixtures/stacks";
+import { makeSelfSignedCert } from "../../helpers/certs";
 
 const FP = Array.from({ length: 32 }, (_, i) =>
   (i * 5 + 17).toString(16).toUpperCase().padStart(2, "0"),
@@ -435,25 +436,14 @@ describe("scripts: membership", () => {
     before(() => {
       const dir = mkdtempSync(path.join(os.tmpdir(), "pvehl-cert-"));
       const make = (name: string) => {
-        const r = spawnSync("openssl", [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          path.join(dir, `${name}.key`),
-          "-out",
-          path.join(dir, `${name}.pem`),
-          "-days",
-          "1",
-          "-subj",
-          `/CN=${name}`,
-        ]);
-        assert.equal(r.status, 0, "openssl must be installed (apt-get install openssl)");
-        return readFileSync(path.join(dir, `${name}.pem`), "utf8");
+        const certFile = path.join(dir, `${name}.pem`);
+        makeSelfSignedCert({
+          keyFile: path.join(dir, `${name}.key`),
+          certFile,
+          days: 1,
+          subject: `/CN=${name}`,
+        });
+        return readFileSync(certFile, "utf8");
       };
       cert = make("pve-ssl");
       customCert = make("pveproxy-ssl");
