@@ -2,7 +2,8 @@
 // them: a port of the grammar of proxmox-time `calendar_event.rs` (`parse_calendar_event_incomplete`,
 // `parse_date_spec`, `parse_time_spec`, `parse_date_time_comp_list`) and `week_days.rs`, which
 // PVE::CalendarEvent calls through Proxmox::RS::CalendarEvent. Only validation, no next-event arithmetic.
-// Stricter than Proxmox where a value parses but means nothing: a repetition of 0 ("5/0") is refused.
+// Stricter than Proxmox where a value parses but means nothing or something else than it reads: a repetition
+// of 0 ("5/0"), and "25:00", which Proxmox reads as minute 25, second 0 of every hour.
 
 /** pve-manager PVE/API2/Backup.pm and pve-guest-common ReplicationConfig.pm: `maxLength => 128`. */
 export const CALENDAR_EVENT_MAX = 128;
@@ -57,8 +58,11 @@ export function calendarEventProblem(text: string): string | undefined {
   }
   const time = p.attempt(() => p.timeSpec());
   if (time) spec = true;
-  if (!spec) return "has no weekday, date or time";
+  if (!spec) return rest === "" ? "has no weekday, date or time" : `cannot be parsed at "${p.left()}"`;
   if (p.left() !== "") return `cannot be parsed at "${p.left()}"`;
+  // Proxmox reads "25:00" as minute 25, second 0 (every hour): never what was meant.
+  if (p.minuteSecond)
+    return "reads as minute:second, not hour:minute (hours are 0-23); write *:MM:SS if that is meant";
   return undefined;
 }
 
@@ -155,11 +159,15 @@ class Parser {
     );
   }
 
+  /** Set when a time parsed as minute:second because its first number is no hour ("25:00"). */
+  minuteSecond = false;
+
   /** `[H:]M[:S]` (parse_time_spec). */
   timeSpec(): boolean {
-    this.attempt(() => this.list(24) && this.eat(":"));
+    const hour = this.attempt(() => this.list(24) && this.eat(":"));
     if (!this.list(60)) return false;
-    this.attempt(() => this.eat(":") && this.list(60));
+    const second = this.attempt(() => this.eat(":") && this.list(60));
+    this.minuteSecond = !hour && second;
     return true;
   }
 }
