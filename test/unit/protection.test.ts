@@ -222,8 +222,8 @@ export const BAD_PROTECTION_CONFIGS: ReadonlyArray<{ why: string; edit: Edit; ex
     ],
   },
   {
-    why: "the Proxmox version as a string",
-    edit: (v) => (v.proxmoxVersion = "9"),
+    why: "a minor Proxmox version",
+    edit: (v) => (v.proxmoxVersion = 8.4),
     expect: [
       "proxmoxVersion",
       "proxmoxVersion must be 8 or 9 (the major Proxmox VE version of every host: `pveversion`)",
