@@ -78,6 +78,59 @@ export interface VmSpec {
   readonly protect: boolean;
   readonly alwaysOn: boolean;
   readonly ha: boolean;
+  /** Storage replication jobs (local ZFS), job number = position: Proxmox id `<vmId>-<position>`.
+   *  Always set by core/config; optional so hand-built models stay valid (undefined = none). */
+  readonly replicateTo?: readonly ReplicationSpec[];
+  /** Start/stop order on its host; undefined = Proxmox's default (no order). */
+  readonly startup?: StartupSpec;
+}
+
+export interface ReplicationSpec {
+  /** Target node. */
+  readonly host: string;
+  /** Proxmox calendar event; default "*\/15". */
+  readonly schedule: string;
+  /** MB/s; undefined = unlimited. */
+  readonly rate?: number;
+}
+
+export interface StartupSpec {
+  readonly order?: number;
+  /** Seconds to wait after starting this VM before the next one starts. */
+  readonly upDelay?: number;
+  /** Seconds to wait after stopping this VM before the next one stops (also its shutdown timeout). */
+  readonly downDelay?: number;
+}
+
+export interface BackupRetention {
+  readonly keepAll?: boolean;
+  readonly keepLast?: number;
+  readonly keepHourly?: number;
+  readonly keepDaily?: number;
+  readonly keepWeekly?: number;
+  readonly keepMonthly?: number;
+  readonly keepYearly?: number;
+}
+
+export interface BackupJobSpec {
+  /** Proxmox job id. */
+  readonly id: string;
+  /** Proxmox calendar event. */
+  readonly schedule: string;
+  readonly storage: string;
+  /** The cluster host that serves the storage, when it is one. */
+  readonly storageHost?: string;
+  readonly mode: "snapshot" | "suspend" | "stop";
+  readonly compress: "0" | "1" | "gzip" | "lzo" | "zstd";
+  /** "all" guests, or the names of the VMs covered. */
+  readonly vms: "all" | readonly string[];
+  /** undefined = the storage's own retention. */
+  readonly retention?: BackupRetention;
+  /** Run a missed job at the next boot of the node; defaults to true when a covered VM's host is not always on. */
+  readonly repeatMissed: boolean;
+  /** KiB/s; undefined = Proxmox's default. */
+  readonly bwlimit?: number;
+  readonly enabled: boolean;
 }
 
 export interface ProxmoxApiSpec {
@@ -93,6 +146,10 @@ export interface Model {
   readonly acknowledgeQuorumRisk: boolean;
   readonly quorum: QuorumSpec;
   readonly vms: readonly VmSpec[];
+  /** Backup jobs; always set by core/config (undefined = none, for hand-built models). */
+  readonly backups?: readonly BackupJobSpec[];
+  /** Major Proxmox VE version: 9 uses HA rules, 8 HA groups. Undefined = not declared. */
+  readonly proxmoxVersion?: 8 | 9;
   readonly proxmox: ProxmoxApiSpec;
 }
 
