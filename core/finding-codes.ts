@@ -25,6 +25,15 @@ export const FINDING_CODES = {
     "vms.two-sources",
     "vms.unknown-host",
     "vms.unknown-template-node",
+    "backups.duplicate-id",
+    "backups.duplicate-vm",
+    "backups.retention-keep-all-conflict",
+    "backups.retention-keeps-nothing",
+    "backups.unknown-storage-host",
+    "backups.unknown-vm",
+    "replication.duplicate-target",
+    "replication.to-own-host",
+    "replication.unknown-host",
   ],
   /** core/quorum/findings: votequorum options, vote layout, always-on intent, weighted-vote risk. */
   quorum: QUORUM_FINDING_CODES,
@@ -36,6 +45,18 @@ export const FINDING_CODES = {
     "placement.image-conflict",
     "placement.memory-exceeded",
     "placement.started-on-usually-off-host",
+  ],
+  /** core/protection: backups, replication, HA and start order against the quorum and power facts. */
+  protection: [
+    "backups.important-vm-not-backed-up",
+    "backups.missed-not-repeated",
+    "backups.storage-on-sleeping-host",
+    "ha.groups-migration",
+    "ha.no-failover-target",
+    "ha.proxmox-version-missing",
+    "replication.needs-zfs",
+    "replication.target-usually-off",
+    "startup.ignored-for-ha",
   ],
   /** core/scripts/qdevice: what `pvecm qdevice setup` can and cannot produce. */
   qdevice: [
@@ -57,6 +78,7 @@ export const FINDING_SOURCES: Record<FindingModule, readonly string[]> = {
   config: ["core/config"],
   quorum: ["core/quorum"],
   placement: ["core/placement.ts"],
+  protection: ["core/protection"],
   qdevice: ["core/scripts/qdevice.ts", "core/scripts/qdevice"],
   membership: ["core/scripts/membership"],
   plan: ["plan"],
