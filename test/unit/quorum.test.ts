@@ -89,6 +89,7 @@ function layout(votes: readonly number[], opts: LayoutOptions = {}): Model {
       ...opts.quorum,
     },
     vms,
+    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }

@@ -11,7 +11,7 @@ import { founderOf, MEMBERSHIP_TIMEOUTS } from "./plan";
 import { pveshFunctions } from "./pvesh";
 
 /** A wait condition: the always-on host's nodelist answers and the host is (or is not) in it. */
-const nodelistHas = (host: HostSpec, present: boolean) =>
+export const nodelistHas = (host: Pick<HostSpec, "name">, present: boolean): string =>
   sh`{ pvehl_try /cluster/config/nodes && [ "$(pvehl_fields ${`nodelist.${host.name}.nodeid`})" ${raw(present ? "!=" : "=")} - ]; }`;
 
 export function memberScript(model: Model, host: HostSpec): string {
