@@ -98,6 +98,16 @@ describe("integration: membership lifecycle in one `pulumi up` each (Proxmox sta
     return ran;
   }
 
+  /** The steps as "kind name", and a check that `first` comes before `then` in them. */
+  const described = (steps: readonly UpStep[]) => steps.map((st) => `${st.kind} ${st.name}`);
+  function assertBefore(steps: readonly UpStep[], first: string, then: string) {
+    const d = described(steps);
+    assert.ok(
+      d.indexOf(first) >= 0 && d.indexOf(first) < d.indexOf(then),
+      `${first} before ${then}: ${d.join(", ")}`,
+    );
+  }
+
   const nodelist = async () =>
     readNodelist(await tb.readFile("pve-low", "/etc/pve/corosync.conf")).map((n) => [n.name, n.quorumVotes]);
 
@@ -149,16 +159,14 @@ describe("integration: membership lifecycle in one `pulumi up` each (Proxmox sta
     const steps = upSteps(deployed, retired);
     // How the order comes about: the retire step is new (a create), the vote push's stdin lost pve-high (an
     // update), the member/join/rejoin commands of pve-high left the program (deletes, which the engine runs last).
-    assert.deepEqual(
-      steps.map((s) => `${s.kind} ${s.name}`),
-      [
-        `create ${M}-retire-pve-high`,
-        "update homelab-votes-push",
-        "delete homelab-rejoin-pve-high",
-        `delete ${M}-member-pve-high`,
-        `delete ${M}-join-pve-high`,
-      ],
-    );
+    assert.deepEqual(described(steps), [
+      `create ${M}-retire-pve-high`,
+      "update homelab-qdevice-config",
+      "update homelab-votes-push",
+      "delete homelab-rejoin-pve-high",
+      `delete ${M}-member-pve-high`,
+      `delete ${M}-join-pve-high`,
+    ]);
     // Not just this schedule: the push depends on the retire step in the graph, so every schedule keeps it.
     assert.ok(mustPrecede(retired, `${M}-retire-pve-high`, "homelab-votes-push"));
     const retire = steps[0]!;
@@ -168,13 +176,15 @@ describe("integration: membership lifecycle in one `pulumi up` each (Proxmox sta
       "remove pve-high (nodeid 3) from cluster homelab: pvecm delnode pve-high on pve-low\n",
     );
     // Why the order matters: the push alone refuses the nodelist that still holds pve-high.
-    const early = await tb.ssh("pve-low", steps[1]!.script!, { stdin: steps[1]!.stdin ?? "" });
+    const push = steps.find((st) => st.name === "homelab-votes-push")!;
+    const early = await tb.ssh("pve-low", push.script!, { stdin: push.stdin ?? "" });
     assert.notEqual(early.code, 0);
     assert.match(early.stderr, /pve-high/);
 
     const ran = await applyUp(steps, ["pve-low", "pve-mid"]);
     assert.deepEqual(ran, [
       `create ${M}-retire-pve-high`,
+      "update homelab-qdevice-config",
       "update homelab-votes-push",
       `delete ${M}-member-pve-high`,
     ]);
@@ -207,17 +217,22 @@ describe("integration: membership lifecycle in one `pulumi up` each (Proxmox sta
 
     const readded = await program(stackValues(HOMELAB));
     const steps = upSteps(deployed, readded);
-    assert.deepEqual(
-      steps.map((s) => `${s.kind} ${s.name}`),
-      [
-        `create ${M}-join-pve-high`,
-        `create ${M}-member-pve-high`,
-        "update homelab-votes-push",
-        "create homelab-rejoin-pve-high",
-        `delete ${M}-retire-pve-high`,
-      ],
-    );
-    assert.equal(steps[0]!.host, tb.node("pve-high").address);
+    // The join and member commands are new again (creates), the push and the QDevice step see pve-high back in
+    // their stdin (updates), the retire step left the program (a delete without script: nothing runs).
+    assert.deepEqual(described(steps).sort(), [
+      `create ${M}-join-pve-high`,
+      `create ${M}-member-pve-high`,
+      "create homelab-rejoin-pve-high",
+      `delete ${M}-retire-pve-high`,
+      "update homelab-qdevice-config",
+      "update homelab-votes-push",
+    ]);
+    assertBefore(steps, `create ${M}-join-pve-high`, `create ${M}-member-pve-high`);
+    assertBefore(steps, `create ${M}-member-pve-high`, "update homelab-votes-push");
+    assert.ok(mustPrecede(readded, `${M}-member-pve-high`, "homelab-votes-push"));
+    assert.equal(steps.at(-1)!.kind, "delete");
+    const join = steps.find((st) => st.name === `${M}-join-pve-high`)!;
+    assert.equal(join.host, tb.node("pve-high").address, "the join connects to the reinstalled host");
     await applyUp(steps, ["pve-low", "pve-mid"]);
     await tb.pmxcfs.settle();
     assert.deepEqual(await tb.votes("pve-low"), { "pve-low": 3, "pve-mid": 1, "pve-high": 1 });
@@ -253,17 +268,21 @@ describe("integration: membership lifecycle in one `pulumi up` each (Proxmox sta
     ];
     const grown = await program(stackValues(hosts));
     const steps = upSteps(deployed, grown);
-    assert.deepEqual(
-      steps.map((s) => `${s.kind} ${s.name}`),
-      [
-        `create ${M}-join-pve-four`,
-        `create ${M}-member-pve-four`,
-        "update homelab-votes-push",
-        "create homelab-rejoin-pve-four",
-      ],
-    );
+    // pve-low's votes are an input of the create command too (pvecm create --votes): it re-runs and finds the
+    // cluster there ("nothing to create"). The fourth host's join and member check come before the push.
+    assert.deepEqual(described(steps).sort(), [
+      `create ${M}-join-pve-four`,
+      `create ${M}-member-pve-four`,
+      "create homelab-rejoin-pve-four",
+      `update ${M}-create`,
+      "update homelab-qdevice-config",
+      "update homelab-votes-push",
+    ]);
+    assertBefore(steps, `create ${M}-join-pve-four`, `create ${M}-member-pve-four`);
+    assertBefore(steps, `create ${M}-member-pve-four`, "update homelab-votes-push");
     assert.ok(mustPrecede(grown, `${M}-member-pve-four`, "homelab-votes-push"));
-    assert.match(steps[2]!.stdin ?? "", /^pve-low nodeid=1 ring0_addr=\S+ votes=4$/m);
+    const push = steps.find((st) => st.name === "homelab-votes-push")!;
+    assert.match(push.stdin ?? "", /^pve-low nodeid=1 ring0_addr=\S+ votes=4$/m);
     await applyUp(steps, ["pve-low", "pve-mid", "pve-high"]);
     await tb.pmxcfs.settle();
     const all = { "pve-low": 4, "pve-mid": 1, "pve-high": 1, "pve-four": 1 };
