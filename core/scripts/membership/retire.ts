@@ -12,11 +12,10 @@
 //     the cluster is quorate again.
 import type { Model, RetiredHostSpec } from "../../model";
 import { quote, script, sh } from "../../shell";
-import { prelude, requireNodeName, requireQuorate, waitUntil } from "../lib";
+import { prelude, requireNodeName, requireQuorate } from "../lib";
 import { hostProgramArgument } from "../programs";
-import { quorumWaitHint } from "./checks";
-import { nodelistHas } from "./member";
-import { founderOf, MEMBERSHIP_TIMEOUTS } from "./plan";
+import { afterDelnodeWaits } from "./member";
+import { founderOf } from "./plan";
 import { pveshFunctions } from "./pvesh";
 
 /** Seconds `pvecm delnode` may take (it takes the cluster lock and rewrites corosync.conf: normally ~1 s). */
@@ -75,18 +74,7 @@ export function retireScript(model: Model, host: RetiredHostSpec): string {
     'elif [ "$pvehl_rc" -ne 0 ]; then',
     '  fail "pvecm delnode failed (exit $pvehl_rc): see its output above; re-running is safe"',
     "fi",
-    ...waitUntil(
-      nodelistHas(host, false),
-      MEMBERSHIP_TIMEOUTS.nodelist,
-      `${host.name} to leave the nodelist of cluster ${name}`,
-      `check 'pvesh get /cluster/config/nodes' and 'journalctl -b -u pve-cluster' on ${f.name}`,
-    ),
-    ...waitUntil(
-      "pvehl_quorate",
-      MEMBERSHIP_TIMEOUTS.quorum,
-      `cluster ${name} to be quorate on ${f.name}`,
-      quorumWaitHint(model, f),
-    ),
+    ...afterDelnodeWaits(model, host),
     sh`say "host "${host.name}" removed from cluster "${name}". Reinstall it (or separate it) before it boots on this network again"`,
     sh`echo ${`${host.name}: removed from cluster ${name}`}`,
   );

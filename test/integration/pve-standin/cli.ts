@@ -54,6 +54,7 @@ import {
   type RenderNode,
   type RenderQuorum,
 } from "../../../core/corosync";
+import { clientSshArgv } from "../testbed/testbed";
 
 const LOCAL_CONF = "/etc/corosync/corosync.conf";
 const AUTHKEY = "/etc/corosync/authkey";
@@ -381,29 +382,7 @@ function readPasswordLine(): string {
 function api(host: string, op: string, input?: string) {
   return run(
     "ssh",
-    [
-      "-F",
-      "/dev/null",
-      "-i",
-      API_KEY,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${API_KNOWN_HOSTS}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=5",
-      `root@${host}`,
-      "--",
-      SELF,
-      "__standin-api",
-      op,
-    ],
+    clientSshArgv(API_KEY, API_KNOWN_HOSTS, host, `${SELF} __standin-api ${op}`).slice(1),
     input ?? "",
   );
 }
