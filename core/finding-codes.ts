@@ -34,6 +34,9 @@ export const FINDING_CODES = {
     "replication.duplicate-target",
     "replication.to-own-host",
     "replication.unknown-host",
+    "retiredHosts.also-declared",
+    "retiredHosts.duplicate-name",
+    "retiredHosts.leftovers",
   ],
   /** core/quorum/findings: votequorum options, vote layout, always-on intent, weighted-vote risk. */
   quorum: QUORUM_FINDING_CODES,

@@ -27,6 +27,14 @@ export interface HostSpec {
   readonly memoryMiB?: number;
 }
 
+/** A host that leaves the cluster: `pvecm delnode` on the always-on host, before the votes are pushed. */
+export interface RetiredHostSpec {
+  /** Proxmox node name as in the cluster's nodelist. */
+  readonly name: string;
+  /** When set, the nodelist entry must carry this nodeid (a guard against removing the wrong node). */
+  readonly nodeId?: number;
+}
+
 export interface QDeviceSpec {
   readonly address: string;
   readonly hostKey: string;
@@ -142,6 +150,8 @@ export interface ProxmoxApiSpec {
 export interface Model {
   readonly clusterName: string;
   readonly hosts: readonly HostSpec[];
+  /** Hosts to remove from the cluster (config `retiredHosts`); never also in `hosts`. */
+  readonly retiredHosts: readonly RetiredHostSpec[];
   readonly sharedStorage: readonly string[];
   readonly acknowledgeQuorumRisk: boolean;
   readonly quorum: QuorumSpec;

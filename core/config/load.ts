@@ -1,6 +1,7 @@
 // Reads the raw stack config once into a frozen Model, or into findings naming config paths.
 import type { Finding, HostSpec, Model, VmSpec } from "../model";
 import { error, issueToFindings } from "./findings";
+import { retiredHostRules } from "./retired";
 import { effectiveNodeId, hostRules, quorumConfigRules, vmReferenceRules } from "./rules";
 import { protectionRules } from "./protection-rules";
 import { configSchema, SECRET_KEYS, type ParsedConfig, type SecretKey } from "./schema";
@@ -45,6 +46,7 @@ export function loadModel(raw: RawStackConfig): LoadResult {
   findings.push(
     ...missingSecrets(raw, cfg),
     ...hostRules(cfg),
+    ...retiredHostRules(cfg),
     ...vmReferenceRules(cfg),
     ...quorumConfigRules(cfg),
     ...protectionRules(cfg),
@@ -104,6 +106,7 @@ function toModel(cfg: ParsedConfig): Model {
   return {
     clusterName: cfg.clusterName,
     hosts,
+    retiredHosts: cfg.retiredHosts.map((r) => ({ name: r.name, nodeId: r.nodeId })),
     sharedStorage: cfg.sharedStorage,
     acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
     quorum: {

@@ -50,6 +50,11 @@ export const hostSchema = z.strictObject({
   memoryMiB: count("memoryMiB", 256).optional(),
 });
 
+export const retiredHostSchema = z.strictObject({
+  name: nodeName("retired host name"),
+  nodeId: count("nodeId", 1).optional(),
+});
+
 const qdeviceSchema = z.strictObject({
   address: ipAddress,
   hostKey: publicKeyLine,
@@ -139,6 +144,9 @@ export const configSchema = z.strictObject({
     .min(1, {
       error: "hosts must list at least one host",
     }),
+  retiredHosts: z
+    .array(retiredHostSchema, { error: "retiredHosts must be a list of {name, nodeId}" })
+    .default([]),
   sharedStorage: z.array(z.string().min(1)).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
   quorum: quorumSchema.default({

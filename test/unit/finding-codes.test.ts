@@ -13,7 +13,7 @@ function tsFiles(path: string): string[] {
 
 /** Code literals a source produces: the first argument of error()/warning()/info()/make(), or `code: "..."`. */
 function producedCodes(text: string): string[] {
-  const pattern = /(?:\b(?:error|warning|info|make)\(\s*|\bcode: )["`]([a-z]+\.[a-z0-9-]+)["`]/g;
+  const pattern = /(?:\b(?:error|warning|info|make)\(\s*|\bcode: )["`]([a-zA-Z]+\.[a-z0-9-]+)["`]/g;
   return [...text.matchAll(pattern)].map((m) => m[1]!);
 }
 

@@ -89,6 +89,7 @@ function layout(votes: readonly number[], opts: LayoutOptions = {}): Model {
       ...opts.quorum,
     },
     vms,
+    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }
@@ -555,7 +556,7 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "qdevice, 4 hosts ffsplit: always-on + device are not quorate, three light hosts are; lms fixes both",
+      "qdevice, 4 hosts ffsplit: always-on + device are not quorate, three light hosts are; pvecm can only set ffsplit, so weighted votes fix both",
       qdevice([1, 1, 1, 1], "ffsplit"),
       [
         F(
@@ -563,14 +564,14 @@ describe("quorum findings", () => {
           "votes.always-on-not-quorate",
           "quorum.device.votes",
           "pve-low + the quorum device alone have 2 of 5 expected votes, below the quorum of 3: switching the other hosts off freezes the cluster",
-          "use algorithm lms without quorum.device.votes: the device then holds 3, expected 7, quorum 4; pve-low + the device hold 4, the other hosts together 3",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and pve-low alone then holds 4",
         ),
         F(
           "error",
           "votes.spot-hosts-quorate",
           "hosts[0].votes",
           "without the always-on host pve-low and without the quorum device, these hosts would be quorate and could outvote it: pve-mid + pve-high + pve-4",
-          "use algorithm lms without quorum.device.votes: the device then holds 3, expected 7, quorum 4; pve-low + the device hold 4, the other hosts together 3",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and the other hosts together then hold 3",
         ),
       ],
     ],
@@ -904,7 +905,7 @@ describe("quorum findings", () => {
           "votes.spot-hosts-quorate",
           "hosts[0].votes",
           "without the always-on host pve-low and without the quorum device, these hosts would be quorate and could outvote it: pve-mid",
-          "set quorum.twoNode: false and use algorithm lms without quorum.device.votes: the device then holds 1, expected 3, quorum 2; pve-low + the device hold 2, the other hosts together 1",
+          "set quorum.twoNode: false: the device then holds 1, expected 3, quorum 2; pve-low + the device hold 2, the other hosts together 1",
         ),
       ],
     ],
@@ -1006,7 +1007,7 @@ describe("quorum findings", () => {
           "votes.always-on-not-quorate",
           "quorum.device.votes",
           "pve-low + the quorum device alone have 3 of 6 expected votes, below the quorum of 4: switching the other hosts off freezes the cluster",
-          "use algorithm lms and set quorum.device.votes to 2: expected 7, quorum 4, and pve-low + the device then hold 4",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and pve-low alone then holds 4",
         ),
         F(
           "error",

@@ -881,6 +881,42 @@ esac
     }
   }
 
+  /**
+   * Reinstall a node, as from the Proxmox installer: every process stopped, a NEW SSH host key and root key,
+   * /root/.ssh holding only the admin's key (this harness's client key) and no known_hosts, no corosync config or
+   * authkey, nothing in /var/lib/corosync. The client's known_hosts pins the new key; sshd is started again
+   * (corosync is not: a fresh node is in no cluster). Returns the node with its new keys.
+   */
+  async reinstallNode(name: string): Promise<TestbedNode> {
+    const n = this.node(name);
+    await this.stopCorosync(name).catch(() => undefined);
+    await killNetnsProcesses(n.netns);
+    const etcSsh = path.join(n.dir, "etc-ssh");
+    const dotSsh = path.join(n.dir, "root", ".ssh");
+    await fs.rm(path.join(etcSsh, "ssh_host_ed25519_key"), { force: true });
+    await fs.rm(path.join(etcSsh, "ssh_host_ed25519_key.pub"), { force: true });
+    await fs.rm(dotSsh, { recursive: true, force: true });
+    await fs.mkdir(dotSsh, { mode: 0o700 });
+    for (const sub of ["etc-corosync", "var-lib-corosync"]) {
+      await fs.rm(path.join(n.dir, sub), { recursive: true, force: true });
+      await fs.mkdir(path.join(n.dir, sub), { mode: 0o755 });
+    }
+    const hostKey = await this.keygen(path.join(etcSsh, "ssh_host_ed25519_key"), `root@${name}`);
+    const rootPublicKey = await this.keygen(path.join(dotSsh, "id_ed25519"), `root@${name}`);
+    const clientPub = (await fs.readFile(`${this.clientKeyPath}.pub`, "utf8")).trim();
+    await fs.writeFile(path.join(dotSsh, "authorized_keys"), `${clientPub}\n`, { mode: 0o600 });
+    const fresh: TestbedNode = { ...n, hostKey, rootPublicKey };
+    (this.nodes as TestbedNode[])[this.nodes.indexOf(n)] = fresh;
+    this.nodeByName.set(name, fresh);
+    const kh = path.join(this.root, "client", "known_hosts");
+    const lines = (await fs.readFile(kh, "utf8"))
+      .split("\n")
+      .filter((l) => l && !l.startsWith(`${n.address} `));
+    await fs.writeFile(kh, [...lines, `${n.address} ${hostKey}`].join("\n") + "\n", { mode: 0o600 });
+    await this.startSshd(name);
+    return fresh;
+  }
+
   /** Root SSH from one node to another by name, with the node's own key and known_hosts (Proxmox-style trust). */
   sshBetween(from: string, to: string, command: string, opts: ExecOptions = {}): Promise<RunResult> {
     this.node(to);
