@@ -3,6 +3,7 @@
 import { loadModel, type RawStackConfig } from "./config";
 import type { Finding, Model } from "./model";
 import { placementFindings } from "./placement";
+import { protectionFindings } from "./protection";
 import { quorumFindings } from "./quorum";
 import { qdeviceFindings } from "./scripts/qdevice";
 import { rejoinUpgradeFindings } from "./scripts/rejoin";
@@ -24,6 +25,7 @@ export function analyzeStack(raw: RawStackConfig): StackAnalysis {
       ...quorumFindings(model),
       ...qdeviceFindings(model),
       ...placementFindings(model),
+      ...protectionFindings(model),
       ...rejoinUpgradeFindings(model),
     ],
   };

@@ -2,10 +2,22 @@
 // PVE::JSONSchema, pve-storage PVE::Storage). Where Proxmox is looser than what is safe in a shell (the bpg
 // provider splices some of them unquoted into commands it runs as root on a node, e.g. `datastore_id_target=`
 // in createCustomDisk), these are stricter: ASCII only, no leading '-' or '.', bounded length.
+import { z } from "zod";
 
 /** pve-common parse_id (format 'pve-storage-id'): `^[a-z][a-z0-9\-_.]*[a-z0-9]$`i, at least 2 characters. */
 export const STORAGE_ID = /^[a-zA-Z][a-zA-Z0-9_.-]*[a-zA-Z0-9]$/;
 export const STORAGE_ID_MAX = 64;
+
+/** A storage id field (vms[].datastore, sharedStorage, backups[].storage). bpg's disk import puts storage ids
+ *  into shell commands unquoted: never widen this. */
+export const storageId = (field: string) =>
+  z
+    .string({ error: `${field} must be a Proxmox storage id, e.g. local-lvm` })
+    .max(STORAGE_ID_MAX, { error: `${field} is longer than ${STORAGE_ID_MAX} characters` })
+    .regex(STORAGE_ID, {
+      error: (i) =>
+        `${field} ${shown(i.input)} is not a Proxmox storage id: a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit (e.g. local-lvm; the ID column of \`pvesm status\`)`,
+    });
 
 /** pve-common parse_bridge_id ('pve-bridge-id', `^[-_.\w\d]+$`), narrowed to ASCII, no leading '-' or '.',
  *  and the Linux interface-name limit (IFNAMSIZ - 1 = 15). */

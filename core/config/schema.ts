@@ -11,14 +11,14 @@ import {
   POSIX_USER,
   SAFE_URL_CHARS,
   shown,
-  STORAGE_ID,
-  STORAGE_ID_MAX,
+  storageId,
   TAG,
   TAG_MAX,
   VOLUME_FILE,
   VOLUME_FILE_MAX,
 } from "./formats";
 import { CLUSTER_NAME_MAX, NODE_NAME, NODE_NAME_MAX, VMID_MAX, VMID_MIN } from "./names";
+import { backupJobSchema, proxmoxVersionSchema, replicationSchema, startupSchema } from "./protection";
 import { publicKeyProblem } from "./sshKey";
 
 /** A unicast host address without zone id, canonicalized (IPv6: RFC 5952) so duplicates and scripts see one form. */
@@ -34,16 +34,6 @@ const ipAddress = z
     }
   })
   .transform(canonicalAddress);
-
-/** Proxmox storage id (pve-storage-id), e.g. local-lvm. */
-const storageId = (what: string) =>
-  z
-    .string({ error: `${what} must be a storage name, e.g. local-lvm` })
-    .max(STORAGE_ID_MAX, { error: `${what} is longer than ${STORAGE_ID_MAX} characters` })
-    .regex(STORAGE_ID, {
-      error: (i) =>
-        `${what} ${shown(i.input)} is not a Proxmox storage id: a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit (e.g. local-lvm)`,
-    });
 
 /** Root only: every host script runs Proxmox's root-only tools (pvecm, /etc/pve, corosync), Proxmox's own
  *  node-to-node SSH logs in as root (PVE::SSHInfo `root@<ip>`, `pvecm qdevice setup -lroot`), and the provider's
@@ -97,6 +87,11 @@ export const hostSchema = z.strictObject({
   sshPort: port22("hosts[].sshPort").optional(),
   cores: count("cores", 1).optional(),
   memoryMiB: count("memoryMiB", 256).optional(),
+});
+
+export const retiredHostSchema = z.strictObject({
+  name: nodeName("retired host name"),
+  nodeId: count("nodeId", 1).optional(),
 });
 
 const qdeviceSchema = z.strictObject({
@@ -244,6 +239,8 @@ export const vmSchema = z.strictObject({
   protect: z.boolean().default(false),
   alwaysOn: z.boolean().default(false),
   ha: z.boolean().default(false),
+  replicateTo: z.array(replicationSchema).default([]),
+  startup: startupSchema.optional(),
 });
 
 /** Keys under the `pve-homelab:` namespace. Secret keys are read by the Pulumi shell, never into the Model. */
@@ -259,6 +256,9 @@ export const configSchema = z.strictObject({
     .min(1, {
       error: "hosts must list at least one host",
     }),
+  retiredHosts: z
+    .array(retiredHostSchema, { error: "retiredHosts must be a list of {name, nodeId}" })
+    .default([]),
   sharedStorage: z.array(storageId("sharedStorage[]")).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
   quorum: quorumSchema.default({
@@ -269,6 +269,8 @@ export const configSchema = z.strictObject({
     waitForAll: false,
   }),
   vms: z.array(vmSchema).default([]),
+  backups: z.array(backupJobSchema).default([]),
+  proxmoxVersion: proxmoxVersionSchema.optional(),
   sshUser: rootUser("sshUser").default("root"),
   proxmoxEndpoint: z
     .url({

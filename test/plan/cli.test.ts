@@ -364,6 +364,8 @@ describe("npm run plan (child process)", function () {
           ["error", "placement.cores-exceeded", "hosts[0].cores"],
           ["error", "placement.always-on-vm-on-sleeping-host", "vms[1].host"],
           ["warning", "placement.started-on-usually-off-host", "vms[2].started"],
+          ["warning", "backups.important-vm-not-backed-up", "vms[0]"],
+          ["warning", "backups.important-vm-not-backed-up", "vms[1]"],
           ["warning", "rejoin.upgrade-needs-host", "hosts[2]"],
         ],
       );
@@ -390,7 +392,7 @@ describe("npm run plan (child process)", function () {
       assert.ok(text.includes("cores [########################] 6/4 150% OVER CAPACITY"));
       assert.ok(
         text.includes(
-          "4 error(s), 2 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
+          "4 error(s), 4 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
         ),
       );
     });
