@@ -70,6 +70,8 @@ export const FINDING_CODES = {
   ],
   /** core/scripts/membership: cluster creation and joins. */
   membership: ["membership.founder-votes"],
+  /** core/scripts/rejoin: what makes `pulumi up` need a usually-off host again. */
+  rejoin: ["rejoin.upgrade-needs-host"],
   /** plan/: the offline plan's own findings. */
   plan: ["plan.corosync-skipped", "plan.program-error-log", "plan.program-failed"],
 } as const satisfies Record<string, readonly string[]>;
@@ -84,6 +86,7 @@ export const FINDING_SOURCES: Record<FindingModule, readonly string[]> = {
   protection: ["core/protection"],
   qdevice: ["core/scripts/qdevice.ts", "core/scripts/qdevice"],
   membership: ["core/scripts/membership"],
+  rejoin: ["core/scripts/rejoin.ts"],
   plan: ["plan"],
 };
 

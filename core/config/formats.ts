@@ -16,7 +16,7 @@ export const storageId = (field: string) =>
     .max(STORAGE_ID_MAX, { error: `${field} is longer than ${STORAGE_ID_MAX} characters` })
     .regex(STORAGE_ID, {
       error: (i) =>
-        `${field} ${shown(i.input)} is not a Proxmox storage id: a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit (e.g. local-lvm; the ID column of \`pvesm status\`)`,
+        `${field} ${shown(i.input)} is not a Proxmox storage id: 2+ characters, a letter first, then letters, digits, - _ . (ending in a letter or digit); use the ID column of \`pvesm status\``,
     });
 
 /** pve-common parse_bridge_id ('pve-bridge-id', `^[-_.\w\d]+$`), narrowed to ASCII, no leading '-' or '.',

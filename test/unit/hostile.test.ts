@@ -3,7 +3,7 @@
 // carried in one safe form.
 import { strict as assert } from "node:assert";
 import { loadModel } from "../../core/config";
-import { decodeConfigValue } from "../../core/config/decode";
+import { decodeConfigValue, STRUCTURED_KEYS } from "../../core/config/decode";
 import { HOSTILE } from "../fixtures/hostile";
 import { KEY_MID, TEST_SECRET_KEYS, withEdit, type Values } from "../fixtures/stacks";
 
@@ -51,6 +51,17 @@ describe("hostile and malformed config values", () => {
     });
 
     it("only structured keys are JSON: a digit-only cluster name stays a string", () => {
+      for (const key of ["clusterName", "sshUser", "proxmoxEndpoint"])
+        assert.ok(!STRUCTURED_KEYS.has(key), key);
+      for (const key of [
+        "hosts",
+        "vms",
+        "quorum",
+        "sharedStorage",
+        "acknowledgeQuorumRisk",
+        "proxmoxInsecure",
+      ])
+        assert.ok(STRUCTURED_KEYS.has(key), key);
       assert.equal(decodeConfigValue("clusterName", "1234"), "1234");
       assert.equal(decodeConfigValue("sshUser", '"root"'), '"root"');
       assert.deepEqual(decodeConfigValue("hosts", "[]"), []);
