@@ -1,5 +1,6 @@
 // The plan as text for a person: the resource tree as `pulumi preview` lists it, votes and the what-if table,
 // VM placement with capacity bars, the corosync.conf diff, a Mermaid topology, then every finding with its fix.
+import { findingsSection, pad, table, width } from "../cli/report";
 import type { Finding } from "../core/model";
 import type { HostPlacement } from "../core/placement";
 import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
@@ -257,13 +258,7 @@ function topology(r: PlanReport): string | undefined {
 // ---------------------------------------------------------------------------------------------------------
 
 export function findings(list: readonly Finding[]): string {
-  if (list.length === 0) return "Findings\n  none";
-  const lines = ["Findings"];
-  for (const f of list) {
-    lines.push(`  ${f.level}: ${f.path || "(stack)"}: ${f.message} [${f.code}]`);
-    lines.push(`    fix: ${f.fix}`);
-  }
-  return lines.join("\n");
+  return findingsSection(list);
 }
 
 function summary(r: PlanReport): string {
@@ -280,20 +275,4 @@ function summary(r: PlanReport): string {
 function show(v: unknown): string {
   if (v === null || v === undefined) return "?";
   return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-const width = (xs: readonly string[]) => Math.max(...xs.map((x) => [...x].length));
-const pad = (s: string, w: number) => s + " ".repeat(Math.max(0, w - [...s].length));
-const padLeft = (s: string, w: number) => " ".repeat(Math.max(0, w - [...s].length)) + s;
-
-/** Aligned columns; `right[i]` right-aligns column i. Trailing spaces trimmed. */
-function table(rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
-  const cols = Math.max(...rows.map((r) => r.length));
-  const widths = Array.from({ length: cols }, (_, i) => width(rows.map((r) => r[i] ?? "")));
-  return rows.map((r) =>
-    r
-      .map((cell, i) => (right[i] ? padLeft(cell, widths[i]!) : pad(cell, widths[i]!)))
-      .join("  ")
-      .trimEnd(),
-  );
 }

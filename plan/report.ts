@@ -3,7 +3,6 @@
 // program itself under mocks (engine.ts), the corosync diff from core/corosync setVotes.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyzeStack } from "../core/analyze";
 import type { Finding, HostSpec, Model } from "../core/model";
 import { placementByHost, type HostPlacement } from "../core/placement";
 import { whatIf, type WhatIf } from "../core/quorum";
@@ -11,14 +10,9 @@ import { compareModes, type ModeComparison } from "../core/quorum-modes";
 import { SECRET_KEYS } from "../core/config";
 import { runProgram, SECRET, type ProgramResult, type RegisteredResource } from "./engine";
 import type { CorosyncPlan } from "./corosync";
-import {
-  loadStackFiles,
-  programConfig,
-  projectName,
-  rawStackConfig,
-  UsageError,
-  type StackFiles,
-} from "./stack";
+import { hasErrorFindings as anyError } from "../cli/exit";
+import { loadStack } from "../cli/stack";
+import { programConfig, projectName, UsageError, type StackFiles } from "./stack";
 
 export interface PlanOptions {
   /** Directory with Pulumi.yaml and Pulumi.<stack>.yaml. */
@@ -89,7 +83,7 @@ export interface PlanReport {
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
-  const files = loadStackFiles(options.dir, options.stack);
+  const { files, model, findings: analysis } = loadStack(options.dir, options.stack);
   const projectDir = options.projectDir ?? REPO_ROOT;
   const programProject = projectName(projectDir);
   if (files.project !== programProject) {
@@ -99,7 +93,6 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
   }
   const corosyncText = options.corosyncFile === undefined ? undefined : readCorosync(options.corosyncFile);
 
-  const { model, findings: analysis } = analyzeStack(rawStackConfig(files));
   const findings: Finding[] = [...analysis];
 
   const { config, secretKeys } = programConfig(files);
@@ -156,8 +149,7 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
   };
 }
 
-export const hasErrorFindings = (report: PlanReport): boolean =>
-  report.findings.some((f) => f.level === "error");
+export const hasErrorFindings = (report: PlanReport): boolean => anyError(report.findings);
 
 function readCorosync(file: string): string {
   try {
