@@ -13,6 +13,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Model } from "../core/model";
 
 export interface SshHost {
   /** Node name: the HostKeyAlias, and how messages name the host. */
@@ -24,6 +25,18 @@ export interface SshHost {
   readonly hostKey?: string;
   /** Config path of the host, for messages (e.g. "hosts[0]"). */
   readonly configPath?: string;
+}
+
+/** The stack's hosts as SSH targets, in declared order, each naming its config path for messages. */
+export function sshHosts(model: Model): SshHost[] {
+  return model.hosts.map((h, i) => ({
+    name: h.name,
+    address: h.address,
+    sshPort: h.sshPort,
+    sshUser: h.sshUser,
+    hostKey: h.hostKey,
+    configPath: `hosts[${i}]`,
+  }));
 }
 
 export interface SshOptions {
