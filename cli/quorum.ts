@@ -19,7 +19,8 @@ export function quorumSummaryLines(summary: QuorumSummary, hostNames: readonly s
       s.coldStart ? "yes" : "no",
     ]);
     return [
-      "What if only these hosts are up? (quorate: after the others stop; cold start: if only these boot)",
+      "What if only these hosts are up? (quorate: after the others stop;",
+      "cold start: if only these boot)",
       ...table(
         [head, ...rows],
         head.map((h) => h === "votes"),
@@ -27,7 +28,7 @@ export function quorumSummaryLines(summary: QuorumSummary, hostNames: readonly s
     ];
   }
   const lines = [
-    `Quorum boundary (${summary.hosts} hosts; quorate means: after the others stop, from a full cluster)`,
+    `Quorum boundary of ${summary.hosts} hosts (quorate: after the others stop, from a full cluster)`,
     `  Interchangeable hosts: ${summary.classes
       .map((c) => {
         const names =
