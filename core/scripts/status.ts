@@ -4,7 +4,7 @@
 // command bounded by `timeout`.
 //
 // Output: one line per section, `PVEHL-STATUS <name> <exit status> <base64 of stdout>` ("-" when empty), then
-// `PVEHL-STATUS-END`. A section that fails is reported with its exit status, not fatal: the comparison says
+// `PVEHL-STATUS-END` (so a cut session is noticed). A section that fails is reported with its exit status, not fatal: the comparison says
 // what it could not read. Its stderr goes to the session's stderr. core/live/facts.ts parses the lines.
 import { quote, script } from "../shell";
 
@@ -31,31 +31,43 @@ export interface StatusScriptOptions {
   readonly qdevice: boolean;
 }
 
-/** The script, a pure function of whether the stack declares a QDevice (same stack → same bytes). */
+/**
+ * The script, a pure function of whether the stack declares a QDevice (same stack → same bytes). The reads run
+ * in parallel (each pvesh call starts Perl and takes a while): every section is a process substitution with its
+ * own pipe, read back in order, so nothing is written anywhere, not even a temp file, and every reader has
+ * finished when the script ends.
+ */
 export function statusScript(options: StatusScriptOptions): string {
   const t = `timeout ${STATUS_COMMAND_SECONDS}`;
   return script(
     "# pve-homelab status: read-only collection of the cluster's live state (nothing is written or locked).",
-    `pvehl_emit() { printf '%s %s %s %s\\n' ${quote(STATUS_MARK)} "$1" "$2" "\${3:--}"; }`,
-    // $1 = section name; the rest = the command. Its exit status is reported, never fatal (|| captures it).
-    "pvehl_section() {",
-    "  local name=$1 rc=0 out",
-    "  shift",
+    // One section: its exit status (never fatal: || captures it) and its stdout in base64, on one line.
+    "pvehl_capture() {",
+    "  local rc=0 out",
     `  out=$(${t} "$@" | base64 -w0) || rc=$?`,
-    '  pvehl_emit "$name" "$rc" "$out"',
+    `  printf '%s %s\n' "$rc" "\${out:--}"`,
     "}",
-    ...Object.entries(STATUS_SECTIONS).map(([name, cmd]) => `pvehl_section ${name} ${cmd}`),
+    "pvehl_names=() pvehl_fds=()",
+    'pvehl_start() { local name=$1 fd; shift; exec {fd}< <(pvehl_capture "$@"); pvehl_names+=("$name"); pvehl_fds+=("$fd"); }',
+    ...Object.entries(STATUS_SECTIONS).map(([name, cmd]) => `pvehl_start ${name} ${cmd}`),
     // QDevice state when the stack declares one or corosync has one configured (cmap, read only).
     `if [ ${options.qdevice ? 1 : 0} = 1 ] || ${t} corosync-cmapctl -g quorum.device.model >/dev/null 2>&1; then`,
-    "  pvehl_section qdevice corosync-qdevice-tool -s",
+    "  pvehl_start qdevice corosync-qdevice-tool -s",
     "fi",
-    // Every node's config (wakeonlan MAC etc.); node names come from the directory names, base64 like the rest.
+    // Every node's config (wakeonlan MAC etc.); node names come from the directory names.
     "for pvehl_f in /etc/pve/nodes/*/config; do",
     '  [ -e "$pvehl_f" ] || continue',
     '  pvehl_n=$(basename "$(dirname "$pvehl_f")")',
     '  case "$pvehl_n" in *[!A-Za-z0-9.-]*) continue ;; esac',
-    '  pvehl_section "node-config:$pvehl_n" cat "$pvehl_f"',
+    '  pvehl_start "node-config:$pvehl_n" cat "$pvehl_f"',
     "done",
-    `printf '%s\\n' ${quote(STATUS_END)}`,
+    'for pvehl_i in "${!pvehl_names[@]}"; do',
+    "  pvehl_fd=${pvehl_fds[$pvehl_i]}",
+    "  pvehl_rc=255 pvehl_data=-",
+    '  read -r pvehl_rc pvehl_data <&"$pvehl_fd" || true',
+    `  printf '%s %s %s %s\n' ${quote(STATUS_MARK)} "\${pvehl_names[$pvehl_i]}" "$pvehl_rc" "$pvehl_data"`,
+    "  exec {pvehl_fd}<&-",
+    "done",
+    `printf '%s\n' ${quote(STATUS_END)}`,
   );
 }

@@ -29,6 +29,11 @@ export interface StandinCall {
 export interface StandinOptions {
   /** The root password every node's stand-in API accepts (stored as a SHA-256). */
   readonly rootPassword: string;
+  /**
+   * Keep the cluster the testbed started (its corosync.conf, authkey, running corosync) instead of putting every
+   * node back to a fresh, unclustered install. Default false.
+   */
+  readonly keepCluster?: boolean;
 }
 
 const CLI = path.join(__dirname, "cli.ts");
@@ -132,7 +137,8 @@ export class Standin {
 }
 
 /** Install the stand-in on every node and put each node in the state of a fresh Proxmox install: no cluster
- *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password. */
+ *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password (with
+ *  keepCluster: the testbed's running cluster stays as it is). */
 export async function installStandin(tb: Testbed, opts: StandinOptions): Promise<Standin> {
   checkTools();
   const standin = new Standin(tb);
@@ -144,11 +150,11 @@ export async function installStandin(tb: Testbed, opts: StandinOptions): Promise
         mode: 0o755,
       });
     }
-    await standin.leaveCluster(n.name);
+    if (!opts.keepCluster) await standin.leaveCluster(n.name);
     await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
     await fs.writeFile(tb.hostPath(n.name, PASSWORD_FILE), `${hash}\n`, { mode: 0o600 });
   }
-  await fs.rm(tb.pvePath("corosync.conf"), { force: true });
+  if (!opts.keepCluster) await fs.rm(tb.pvePath("corosync.conf"), { force: true });
   await standin.clearCalls();
   return standin;
 }
