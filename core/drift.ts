@@ -75,7 +75,7 @@ export interface StatusAnalysis {
   readonly findings: readonly DriftFinding[];
 }
 
-const drift = (code: string, path: string, message: string, fix: string): DriftFinding => ({
+const make = (code: string, path: string, message: string, fix: string): DriftFinding => ({
   level: "drift",
   code,
   path,
@@ -115,7 +115,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
   }
   if (live.clusterName !== undefined && live.clusterName !== model.clusterName) {
     findings.push(
-      drift(
+      make(
         "drift.cluster-name",
         "clusterName",
         `the cluster is named ${live.clusterName}, the stack says ${model.clusterName}`,
@@ -130,7 +130,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
     const path = `hosts[${i}]`;
     if (!n) {
       findings.push(
-        drift(
+        make(
           "drift.not-member",
           h.name,
           `${h.name} is declared but not in the cluster's nodelist`,
@@ -142,7 +142,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
     } else {
       if (!sameAddress(n.address, h.address)) {
         findings.push(
-          drift(
+          make(
             "drift.address",
             h.name,
             `${h.name} is in the nodelist with ring0_addr ${n.address}, the stack says ${h.address}`,
@@ -152,7 +152,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
       }
       if (n.nodeId !== h.nodeId) {
         findings.push(
-          drift(
+          make(
             "drift.nodeid",
             h.name,
             `${h.name} has nodeid ${n.nodeId} in the cluster, the stack says ${h.nodeId}`,
@@ -166,7 +166,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
           : "";
       if (n.votes !== h.votes || runtime) {
         findings.push(
-          drift(
+          make(
             "drift.votes",
             h.name,
             `${h.name} has ${n.votes} ${n.votes === 1 ? "vote" : "votes"}${runtime}, the stack says ${h.votes}`,
@@ -199,7 +199,7 @@ export function compareLive(model: Model, live: LiveFacts): StatusAnalysis {
   const undeclared = live.nodes.filter((n) => !declared.has(n.name));
   for (const n of undeclared) {
     findings.push(
-      drift(
+      make(
         "drift.undeclared-node",
         n.name,
         `${n.name} (nodeid ${n.nodeId}, ${n.address}, ${n.votes} ${n.votes === 1 ? "vote" : "votes"}, ${n.online ? "online" : "offline"}) is in the cluster but not in the stack`,
@@ -247,7 +247,7 @@ function quorumOptionDrift(model: Model, live: LiveFacts): DriftFinding[] {
   return rows
     .filter(([, , want, have]) => want !== have)
     .map(([key, path, want, have]) =>
-      drift(
+      make(
         "drift.quorum-option",
         path,
         `corosync.conf quorum.${key} is ${show(have)}, the stack says ${show(want)}`,
@@ -262,7 +262,7 @@ function qdeviceDrift(model: Model, live: LiveFacts): DriftFinding[] {
   const out: DriftFinding[] = [];
   if (!want && have.configured) {
     out.push(
-      drift(
+      make(
         "drift.qdevice",
         "quorum.mode",
         `corosync has a quorum device${have.host ? ` (${have.host})` : ""}, the stack's quorum.mode is ${model.quorum.mode}`,
@@ -271,7 +271,7 @@ function qdeviceDrift(model: Model, live: LiveFacts): DriftFinding[] {
     );
   } else if (want && !have.configured) {
     out.push(
-      drift(
+      make(
         "drift.qdevice",
         "quorum.device",
         `the stack declares a QDevice at ${want.address}, corosync has none configured`,
@@ -293,7 +293,7 @@ function qdeviceDrift(model: Model, live: LiveFacts): DriftFinding[] {
     ].filter(Boolean);
     if (diffs.length > 0) {
       out.push(
-        drift(
+        make(
           "drift.qdevice",
           "quorum.device",
           `the quorum device differs: ${diffs.join(", ")}`,
@@ -362,7 +362,7 @@ function vmDrift(model: Model, live: LiveFacts, findings: DriftFinding[]): Statu
     out.push({ vmId: vm.vmId, name: vm.name, declaredHost: vm.host, live: l });
     if (!l) {
       findings.push(
-        drift(
+        make(
           "drift.vm-missing",
           vm.name,
           `VM ${vm.name} (vmId ${vm.vmId}) is declared on ${vm.host} but not in the cluster`,
@@ -371,7 +371,7 @@ function vmDrift(model: Model, live: LiveFacts, findings: DriftFinding[]): Statu
       );
     } else if (l.node !== vm.host) {
       findings.push(
-        drift(
+        make(
           "drift.vm-host",
           vm.name,
           `VM ${vm.name} (vmId ${vm.vmId}) runs on ${l.node}, the stack says ${vm.host}`,

@@ -7,6 +7,7 @@ import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
 import { quorumSummaryLines } from "../cli/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
+import { protection } from "./protection";
 import { hasErrorFindings, oneLine, type PlanReport } from "./report";
 
 export function renderHuman(report: PlanReport): string {
@@ -16,6 +17,7 @@ export function renderHuman(report: PlanReport): string {
     votes(report),
     modes(report),
     placement(report),
+    protection(report),
     corosyncDiff(report),
     topology(report),
     findings(report.findings),

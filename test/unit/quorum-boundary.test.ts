@@ -28,6 +28,7 @@ function layout(votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Mod
       ...quorum,
     },
     vms: [],
+    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }
