@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
 import { whatIf, type WhatIfTable } from "../core/quorum";
 import { ClusterMembership } from "./ClusterMembership";
+import { HostPower, managesPower } from "./HostPower";
 import { orderQuorumSteps, QuorumDevice } from "./QuorumDevice";
 import { RejoinGuard } from "./RejoinGuard";
 import { VoteWeights } from "./VoteWeights";
@@ -47,17 +48,37 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const afterMembership = [...membership.commands];
     // Votes and the quorum device run in the order the mode needs (see orderQuorumSteps): in qdevice mode the
     // votes go to 1 first; in the other modes a configured device is removed before the votes are weighted.
-    orderQuorumSteps(
+    const quorumSteps = orderQuorumSteps(
       model,
       (dependsOn) => new VoteWeights(`${name}-votes`, { model, sshPrivateKey }, { parent: this, dependsOn }),
       (dependsOn) =>
         new QuorumDevice(`${name}-qdevice`, { model, sshPrivateKey }, { parent: this, dependsOn }),
       afterMembership,
     );
-    new RejoinGuard(`${name}-rejoin`, { model, sshPrivateKey }, { parent: this, dependsOn: afterMembership });
+    // Power steps after the votes (the off check reads the live votes) and the device; everything on a managed
+    // host waits for its step, so a change there wakes it first.
+    const power = managesPower(model)
+      ? new HostPower(
+          `${name}-power`,
+          { model, sshPrivateKey },
+          { parent: this, dependsOn: [...afterMembership, quorumSteps.votes, quorumSteps.device] },
+        )
+      : undefined;
+    const steps = power?.steps ?? {};
+    const powerSteps = Object.values(steps);
+    new RejoinGuard(
+      `${name}-rejoin`,
+      { model, sshPrivateKey },
+      { parent: this, dependsOn: [...afterMembership, ...powerSteps] },
+    );
     const machines = new VirtualMachines(
       `${name}-vms`,
-      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey },
+      {
+        model,
+        apiToken: args.secrets.proxmoxApiToken,
+        sshPrivateKey,
+        hostDependsOn: Object.fromEntries(Object.entries(steps).map(([h, step]) => [h, [step]])),
+      },
       { parent: this, dependsOn: afterMembership },
     );
     this.vms = machines.vms;
