@@ -21,8 +21,12 @@ export const NODE_CONFIG_LOCK = "/var/lock/pvenode.lock";
 export const NODE_CONFIG_LOCK_SECONDS = 10;
 export const nodeConfigPath = (node: string): string => `/etc/pve/nodes/${node}/config`;
 
-/** The awk program that does the edit on the host (same rule as setWakeOnLanLine). */
-export const NODE_CONFIG_AWK = readFileSync(path.join(__dirname, "power-nodeconfig.awk"), "utf8");
+/** The awk program that does the edit on the host (same rule as setWakeOnLanLine), read when first needed. */
+let awkText: string | undefined;
+export function nodeConfigAwk(): string {
+  awkText ??= readFileSync(path.join(__dirname, "power-nodeconfig.awk"), "utf8");
+  return awkText;
+}
 
 /** The value Proxmox would print for these settings. */
 export function wakeOnLanValue(w: WakeOnLanSpec): string {
@@ -105,7 +109,7 @@ export function wakeOnLanConfigScript(sender: string): string {
     ...prelude(`pve-homelab/wakeonlan@${sender}`),
     ...requireNodeName(sender),
     ...requireQuorate(sender),
-    `pvehl_awk=${quote(NODE_CONFIG_AWK)}`,
+    `pvehl_awk=${quote(nodeConfigAwk())}`,
     sh`exec 9>>${NODE_CONFIG_LOCK}`,
     sh`flock -w ${NODE_CONFIG_LOCK_SECONDS} 9 || fail "the node config lock ${raw(NODE_CONFIG_LOCK)} is held for ${NODE_CONFIG_LOCK_SECONDS}s (pvenode config set running?); re-run"`,
     "pvehl_tmp=$(mktemp -d /tmp/pve-homelab-wol.XXXXXX)",

@@ -72,7 +72,7 @@ export const unwrapSecret = (v: unknown): unknown => (isSecret(v) ? v.value : v)
 const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
 /** Registers resources under fresh mocks and returns the remote.Commands, in name order. */
-async function captureCommands(construct: () => pulumi.Output<unknown>[]): Promise<CapturedCommand[]> {
+export async function captureCommands(construct: () => pulumi.Output<unknown>[]): Promise<CapturedCommand[]> {
   const found: CapturedCommand[] = [];
   await pulumi.runtime.setMocks(
     {

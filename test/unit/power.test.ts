@@ -17,7 +17,7 @@ import {
 } from "../../core/power";
 import { powerStepScript } from "../../core/scripts/power";
 import {
-  NODE_CONFIG_AWK,
+  nodeConfigAwk,
   setWakeOnLanLine,
   wakeOnLanLayout,
   wakeOnLanMac,
@@ -42,7 +42,7 @@ const managed = (mid: Values, high: Values) =>
   });
 
 function awkEdit(text: string, value: string): string {
-  const r = spawnSync("awk", [NODE_CONFIG_AWK], {
+  const r = spawnSync("awk", [nodeConfigAwk()], {
     input: text,
     encoding: "utf8",
     env: { PATH: process.env.PATH, LC_ALL: "C", PVEHL_WOL: value },

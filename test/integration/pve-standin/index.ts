@@ -69,7 +69,7 @@ function standinProgram(dir: string): string[] {
   return [bundle];
 }
 
-function wrapper(tool: "pvecm" | "pvesh", program: readonly string[]): string {
+function wrapper(tool: "pvecm" | "pvesh" | "pvenode", program: readonly string[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     "#!/bin/sh",
@@ -131,19 +131,28 @@ export class Standin {
   }
 }
 
+/** Only the stand-in's tools (pvecm, pvesh, pvenode) on every node, leaving the cluster state as it is (the
+ *  power tests start from a running cluster). */
+export async function installStandinTools(tb: Testbed): Promise<void> {
+  const program = standinProgram(tb.root);
+  for (const n of tb.nodes) {
+    await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
+    for (const tool of ["pvecm", "pvesh", "pvenode"] as const) {
+      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
+        mode: 0o755,
+      });
+    }
+  }
+}
+
 /** Install the stand-in on every node and put each node in the state of a fresh Proxmox install: no cluster
  *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password. */
 export async function installStandin(tb: Testbed, opts: StandinOptions): Promise<Standin> {
   checkTools();
   const standin = new Standin(tb);
   const hash = createHash("sha256").update(opts.rootPassword).digest("hex");
-  const program = standinProgram(tb.root);
+  await installStandinTools(tb);
   for (const n of tb.nodes) {
-    for (const tool of ["pvecm", "pvesh"] as const) {
-      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
-        mode: 0o755,
-      });
-    }
     await standin.leaveCluster(n.name);
     await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
     await fs.writeFile(tb.hostPath(n.name, PASSWORD_FILE), `${hash}\n`, { mode: 0o600 });
