@@ -1,6 +1,7 @@
 // Reading Proxmox's machine-readable cluster state in a host script: `pvesh get ... --output-format json`, parsed
 // by Perl's core JSON::PP (Proxmox VE is written in Perl, so both are on every host; jq is not). Never human output.
 import { quote } from "../../shell";
+import { hostProgramArgument } from "../programs";
 
 /**
  * Flattens the JSON arrays of `/cluster/status` and `/cluster/config/nodes` into keys and prints the values of the
@@ -11,31 +12,7 @@ import { quote } from "../../shell";
  *   nodelist.<name>.nodeid nodelist.<name>.ring0_addr nodelist.<name>.quorum_votes   (/cluster/config/nodes)
  * JSON booleans and Perl's 1/0 both print as 1/0. Values are reduced to one plain token.
  */
-export const PVESH_FIELDS_PERL = [
-  "use strict; use warnings;",
-  "my $text = do { local $/; <STDIN> };",
-  "my $data = eval { JSON::PP->new->decode($text) };",
-  'if (ref($data) ne "ARRAY") {',
-  '  print STDERR "pvesh did not return a JSON array: ", substr($text // "", 0, 300), "\\n"; exit 3;',
-  "}",
-  "my %f;",
-  "for my $e (@$data) {",
-  '  next if ref($e) ne "HASH";',
-  '  my $type = $e->{type} // "";',
-  "  my $prefix;",
-  '  if ($type eq "cluster") { $prefix = "cluster"; }',
-  '  elsif ($type eq "node" && defined $e->{name}) { $prefix = "node.$e->{name}"; $f{local} = $e->{name} if $e->{local}; }',
-  '  elsif (defined $e->{node}) { $prefix = "nodelist.$e->{node}"; }',
-  "  else { next; }",
-  "  for my $k (keys %$e) {",
-  "    my $v = $e->{$k};",
-  "    $v = $v ? 1 : 0 if JSON::PP::is_bool($v);",
-  '    $f{"$prefix.$k"} = $v if defined $v && !ref $v;',
-  "  }",
-  "}",
-  'my @out = map { my $v = $f{$_} // "-"; $v =~ s{[^A-Za-z0-9_.:=/+-]}{?}g; $v eq "" ? "-" : $v } @ARGV;',
-  'print join(" ", @out), "\\n";',
-].join("\n");
+export const PVESH_FIELDS_PERL = hostProgramArgument("pvesh-fields.pl");
 
 /**
  * Shell functions for reading cluster state:

@@ -3,6 +3,7 @@
 // it, the QNetd host-key pin and the wait conditions. Each returns script lines; every value goes through
 // sh``/quote() from core/shell; the awk and perl programs are fixed text, quoted once.
 import { quote, raw, sh, type Raw } from "../../shell";
+import { hostProgramArgument } from "../programs";
 
 /** Paths used by pvecm and corosync-qdevice-net-certutil (pve-cluster src/PVE/CLI/pvecm.pm). */
 export const PVE_COROSYNC_CONF = "/etc/pve/corosync.conf";
@@ -24,36 +25,14 @@ export interface NodeRef {
  * split on the first colon, whole-line `#` comments). Sections named `node` are numbered (`nodelist.node#2.`)
  * so the keys of one node stay together.
  */
-const FLATTEN_AWK = [
-  '{ line = $0; sub(/\\r$/, "", line); sub(/^[ \\t]+/, "", line); sub(/[ \\t]+$/, "", line) }',
-  'line == "" || substr(line, 1, 1) == "#" { next }',
-  "line ~ /\\{$/ {",
-  '  name = line; sub(/[ \\t]*\\{$/, "", name)',
-  '  if (name == "node") { nodes++; name = "node#" nodes }',
-  '  path = (path == "" ? name : path "." name); next',
-  "}",
-  'line == "}" { if (index(path, ".")) sub(/\\.[^.]*$/, "", path); else path = ""; next }',
-  "{",
-  '  i = index(line, ":"); if (i == 0) next',
-  '  k = substr(line, 1, i - 1); v = substr(line, i + 1); sub(/[ \\t]+$/, "", k); sub(/^[ \\t]+/, "", v)',
-  '  print (path == "" ? k : path "." k) "=" v',
-  "}",
-].join("\n");
+const FLATTEN_AWK = hostProgramArgument("corosync-flatten.awk");
 
 /** The last value of one flattened key; reads all its input (no SIGPIPE under pipefail). */
 const GET_AWK =
   'index($0, k "=") == 1 { v = substr($0, length(k) + 2); found = 1 } END { if (found) print v }';
 
 /** `name=votes` per nodelist node, in file order (no quorum_votes line counts 1, as in corosync). */
-const NODE_VOTES_AWK = [
-  "match($0, /^nodelist\\.node#[0-9]+\\./) {",
-  '  id = substr($0, 1, RLENGTH); rest = substr($0, RLENGTH + 1); eq = index(rest, "=")',
-  "  key = substr(rest, 1, eq - 1); val = substr(rest, eq + 1)",
-  "  if (!(id in seen)) { seen[id] = 1; order[++n] = id }",
-  '  if (key == "name") name[id] = val; if (key == "quorum_votes") votes[id] = val',
-  "}",
-  'END { for (i = 1; i <= n; i++) { id = order[i]; print name[id] "=" (id in votes ? votes[id] : 1) } }',
-].join("\n");
+const NODE_VOTES_AWK = hostProgramArgument("corosync-node-votes.awk");
 
 /**
  * Shell functions over /etc/pve/corosync.conf: pvehl_read_conf loads it into $pvehl_flat; pvehl_get KEY,
@@ -71,9 +50,7 @@ export function confReader(): string[] {
 
 /** `pvesh get /cluster/status` (JSON) → `name online` lines, parsed with Perl's core JSON::PP (Proxmox VE is
  *  written in Perl, so both are always there). */
-const STATUS_PERL =
-  "my $s = JSON::PP->new->decode(do { local $/; <STDIN> }); " +
-  'for my $e (@$s) { next unless ($e->{type} // "") eq "node"; printf "%s %d\\n", $e->{name}, $e->{online} ? 1 : 0 }';
+const STATUS_PERL = hostProgramArgument("cluster-status-online.pl");
 
 const words = (values: readonly string[]) => raw(values.map((v) => quote(v)).join(" "));
 

@@ -1,0 +1,4 @@
+// Votequorum arithmetic (arithmetic.ts), the what-if table (what-if.ts) and the quorum findings (findings/).
+export * from "./arithmetic";
+export * from "./what-if";
+export * from "./findings";
