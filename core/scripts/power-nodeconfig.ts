@@ -11,22 +11,17 @@
 // (10 s) of the node doing the edit, then writes `<file>.tmp.<pid>` and renames it (PVE::File
 // file_set_contents). The script does the same on the always-on host and re-reads the file before the rename:
 // an edit made meanwhile elsewhere fails the run instead of being overwritten.
-import { readFileSync } from "node:fs";
-import * as path from "node:path";
 import type { HostSpec, WakeOnLanSpec } from "../model";
 import { quote, raw, script, sh } from "../shell";
 import { prelude, requireNodeName, requireQuorate } from "./lib";
+import { hostProgramArgument } from "./programs";
 
 export const NODE_CONFIG_LOCK = "/var/lock/pvenode.lock";
 export const NODE_CONFIG_LOCK_SECONDS = 10;
 export const nodeConfigPath = (node: string): string => `/etc/pve/nodes/${node}/config`;
 
-/** The awk program that does the edit on the host (same rule as setWakeOnLanLine), read when first needed. */
-let awkText: string | undefined;
-export function nodeConfigAwk(): string {
-  awkText ??= readFileSync(path.join(__dirname, "power-nodeconfig.awk"), "utf8");
-  return awkText;
-}
+/** The awk program that does the edit on the host (same rule as setWakeOnLanLine). */
+export const nodeConfigAwk = (): string => hostProgramArgument("node-config-wakeonlan.awk");
 
 /** The value Proxmox would print for these settings. */
 export function wakeOnLanValue(w: WakeOnLanSpec): string {

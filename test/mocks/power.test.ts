@@ -12,7 +12,7 @@ import { withEdit, TEST_SECRET_KEYS, type Values } from "../fixtures/stacks";
 type Inputs = Record<string, unknown>;
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const unwrap = (v: unknown): unknown =>
-  typeof v === "object" && v !== null && SECRET_SIG in v ? (v as { value: unknown }).value : v;
+  typeof v === "object" && v !== null && SECRET_SIG in v ? (v as unknown as { value: unknown }).value : v;
 
 function model(high: Values, extraVms: Values[] = []): Model {
   const values = withEdit((v) => {
