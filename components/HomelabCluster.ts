@@ -2,7 +2,7 @@
 // core/ (quorum math, placement, scripts) and each child component is one concern.
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
-import { whatIf, type WhatIfTable } from "../core/quorum";
+import { quorumSummary, type QuorumSummary } from "../core/quorum";
 import { ClusterMembership } from "./ClusterMembership";
 import { HostPower, managesPower } from "./HostPower";
 import { orderQuorumSteps, QuorumDevice } from "./QuorumDevice";
@@ -23,8 +23,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly votes: pulumi.Output<Record<string, number>>;
   public readonly expectedVotes: pulumi.Output<number>;
   public readonly quorum: pulumi.Output<number>;
-  /** Every set of live hosts → votes → quorate. */
-  public readonly whatIf: pulumi.Output<WhatIfTable>;
+  /** Up to 5 hosts every set of live hosts → votes → quorate; beyond, the quorate/non-quorate boundary. */
+  public readonly whatIf: pulumi.Output<QuorumSummary>;
   /** Per VM: id, host, agent-reported IPv4 addresses. */
   public readonly vms: pulumi.Output<Record<string, VmSummary>>;
   /** Host names confirmed as cluster members. */
@@ -33,11 +33,12 @@ export class HomelabCluster extends pulumi.ComponentResource {
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-homelab:cluster:HomelabCluster", name, {}, opts);
     const { model } = args;
-    const table = whatIf(model);
+    const summary = quorumSummary(model);
+    const table = summary.kind === "table" ? summary.table : summary;
     this.votes = pulumi.output(Object.fromEntries(model.hosts.map((h) => [h.name, h.votes])));
     this.expectedVotes = pulumi.output(table.expectedVotes);
     this.quorum = pulumi.output(table.quorum);
-    this.whatIf = pulumi.output(table);
+    this.whatIf = pulumi.output(summary);
     const sshPrivateKey = required(args.secrets.sshPrivateKey, "sshPrivateKey");
     const membership = new ClusterMembership(
       `${name}-membership`,

@@ -1,5 +1,6 @@
 // The plan as ONE JSON document (`--json`). Stable keys; values that could not be computed are null, never
 // missing. Secrets are "[secret]" and preview unknowns "[unknown]" everywhere, as in `pulumi preview --json`.
+import { quorumSummaryJson } from "../cli/quorum";
 import { topologyMermaid } from "./mermaid";
 import { hasErrorFindings, type PlanReport } from "./report";
 
@@ -25,6 +26,7 @@ export interface PlanJson {
     readonly expectedVotes: number;
     readonly quorum: number;
     readonly deviceVotes: number;
+    /** Every set of live hosts, up to 5 hosts; empty beyond (see boundary). */
     readonly scenarios: readonly {
       up: readonly string[];
       votes: number;
@@ -32,6 +34,8 @@ export interface PlanJson {
       coldStart: boolean;
       deviceUp?: boolean;
     }[];
+    /** Beyond 5 hosts: the quorate/non-quorate boundary (core/quorum/boundary.ts); null up to 5 hosts. */
+    readonly boundary: Record<string, unknown> | null;
     readonly alwaysOn: PlanReport["alwaysOn"] | null;
     /** The same hosts under weighted votes, a QDevice and 1 vote each, side by side. */
     readonly modes: PlanReport["modes"] | null;
@@ -96,6 +100,7 @@ export function toJson(r: PlanReport): PlanJson {
             quorum: r.quorum.quorum,
             deviceVotes: r.quorum.deviceVotes,
             scenarios: r.quorum.scenarios,
+            boundary: r.quorumSummary?.kind === "boundary" ? quorumSummaryJson(r.quorumSummary) : null,
             alwaysOn: r.alwaysOn ?? null,
             modes: r.modes ?? null,
           }
