@@ -16,7 +16,7 @@
 //        wait until corosync no longer lists HOST, and a final quorum check.
 // HA fencing: a node with HA services fences when IT loses quorum; the refusal above keeps the rest quorate,
 // and the host that goes off leaves cleanly (no fence).
-import { sh, script } from "../shell";
+import { raw, script, sh } from "../shell";
 import { prelude, requireNodeName, requireQuorate } from "./lib";
 import { pveshFunctions } from "./membership/pvesh";
 import { nodeConfigPath } from "./power-nodeconfig";
@@ -205,4 +205,24 @@ function nodeStatusFunctions(): string[] {
     '  pvesh get "$1" --output-format json | perl -MJSON::PP -e \'my $d = JSON::PP->new->decode(do { local $/; <STDIN> }); my $f = ref($d) eq "HASH" && ref($d->{memory}) eq "HASH" ? $d->{memory}{free} : undef; defined $f && $f =~ /^[0-9]+$/ or die "no memory.free in the node status\\n"; print "$f\\n"\'',
     "}",
   ];
+}
+
+/**
+ * One script that runs registered scripts one after the other in ONE session, each with its own stdin, as
+ * remote.Command would run them (the CLI's SSH path feeds the whole session to `bash -s`, so the scripts
+ * cannot read the session's stdin themselves). Stops at the first failure with its exit status.
+ */
+export function sessionScript(steps: readonly { readonly script: string; readonly stdin: string }[]): string {
+  const lines = ["#!/bin/bash", "set -euo pipefail"];
+  steps.forEach((step, i) => {
+    const end = `PVEHL_STEP_${i}_END`;
+    if (step.script.split("\n").includes(end)) throw new Error(`script ${i} contains ${end}`);
+    lines.push(
+      `IFS= read -r -d '' pvehl_step_${i} <<'${end}' || true`,
+      step.script.replace(/\n$/, ""),
+      end,
+      sh`printf '%s' ${step.stdin} | bash -c "$pvehl_step_${raw(String(i))}" pve-homelab-step-${raw(String(i))}`,
+    );
+  });
+  return lines.join("\n") + "\n";
 }

@@ -4,7 +4,10 @@
 // Wake-on-LAN packet boots the node whose MAC it carries, the shutdown request powers a node off. One testbed
 // for the file; tests run in order and say what they leave.
 import { strict as assert } from "node:assert";
-import { mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
 import { captureHostPower, NicDouble, type HostPowerCapture } from "./power-harness";
 import {
   captureRejoinGuard,
@@ -20,6 +23,9 @@ import { setWakeOnLanLine } from "../../core/scripts/power-nodeconfig";
 import { installStandinTools, Standin } from "./pve-standin";
 import { POWER_LOG } from "./pve-standin/power-cli";
 import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { run as runProcess } from "./testbed/exec";
+
+const REPO = path.resolve(__dirname, "../..");
 
 const SUBNET = "10.213.64";
 const MACS = { pve1: "0a:00:00:64:00:01", pve2: "0a:00:00:64:00:02", pve3: "0a:00:00:64:00:03" };
@@ -212,5 +218,89 @@ describe("integration: declared host power (HostPower's own commands, WoL and sh
     assert.equal(shutdowns("pve1").length, shutdownsBefore);
     assert.equal(tb.isRunning("pve2"), true);
     assert.equal((await tb.quorum("pve1")).quorate, true);
+  });
+  it("npm run power: off and on for pve3 through the CLI's one SSH path, one session each; no MAC, no session", async () => {
+    // The stack as a user has it: Pulumi.yaml + Pulumi.<stack>.yaml, no secrets set (none needed).
+    const dir = mkdtempSync(path.join(tmpdir(), "pve-homelab-power-cli-"));
+    const m = model([3, 1, 1]);
+    const hosts = m.hosts.map((h) => ({
+      name: h.name,
+      address: h.address,
+      power: h.power,
+      votes: h.votes,
+      nodeId: h.nodeId,
+      hostKey: h.hostKey,
+      ...(h.name === "pve2" ? {} : { wakeOnLan: h.wakeOnLan }),
+    }));
+    copyFileSync(path.join(REPO, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    writeFileSync(
+      path.join(dir, "Pulumi.tb.yaml"),
+      stringify({ config: { "pve-homelab:clusterName": "homelab", "pve-homelab:hosts": hosts } }),
+    );
+    const cli = (...args: string[]) =>
+      runProcess(
+        "ip",
+        [
+          "netns",
+          "exec",
+          tb.clientNetns,
+          path.join(REPO, "node_modules/.bin/tsx"),
+          path.join(REPO, "cli/power.ts"),
+          "--stack",
+          "tb",
+          "--dir",
+          dir,
+          "--identity",
+          tb.clientKeyPath,
+          ...args,
+        ],
+        { timeoutMs: 170_000, env: { ...process.env } },
+      );
+    try {
+      // Votes back to 3/1/1 (the previous test left 1/1/1 and pve3 off) and pve3 off.
+      await tb.writePveCorosyncConf(
+        proxmoxStyleConf({
+          configVersion: 4,
+          nodes: tb.nodes.map((n, i) => ({ ...n, votes: i === 0 ? 3 : 1 })),
+        }),
+      );
+      await waitForVotes(tb, ["pve1", "pve2"], { pve1: 3, pve2: 1 });
+      let sessions = clientSessions(tb);
+      const on = await cli("on", "pve3", "--json");
+      assert.equal(on.code, 0, on.stdout + on.stderr);
+      assert.equal(clientSessions(tb) - sessions, 1);
+      const report = JSON.parse(on.stdout) as {
+        outcome: string;
+        via: string;
+        sessions: number;
+        result: string[];
+      };
+      assert.deepEqual([report.outcome, report.via, report.sessions], ["done", "pve1", 1]);
+      assert.match(
+        report.result.at(-1)!,
+        /^pve3 is on: online member of the quorate cluster at config_version 4$/,
+      );
+      await tb.waitForQuorum({ members: 3, timeoutMs: 30_000 });
+
+      sessions = clientSessions(tb);
+      const off = await cli("off", "pve3");
+      assert.equal(off.code, 0, off.stdout + off.stderr);
+      assert.match(off.stdout, /^power off pve3 \(stack tb, through pve1\): done in [\d.]+ s\n/);
+      assert.match(off.stdout, /pve3 is off; the cluster stays quorate: 4 of 5 votes \(quorum 3\)/);
+      assert.equal(clientSessions(tb) - sessions, 1);
+
+      sessions = clientSessions(tb);
+      const noMac = await cli("on", "pve2");
+      assert.equal(noMac.code, 1);
+      assert.match(
+        noMac.stdout,
+        /pve2 has no wakeOnLan\.mac, so it cannot be woken;\s+nothing was sent \[power\.on-needs-mac\]/,
+      );
+      assert.equal(clientSessions(tb), sessions, "no SSH session");
+      const usage = await cli("reboot", "pve2");
+      assert.equal(usage.code, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
