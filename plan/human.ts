@@ -8,6 +8,7 @@ import { declaredQuorum, hostsNeededOnline } from "../core/power";
 import { quorumSummaryLines } from "../cli/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
+import { protection } from "./protection";
 import { hasErrorFindings, oneLine, type PlanReport } from "./report";
 
 export function renderHuman(report: PlanReport): string {
@@ -17,6 +18,7 @@ export function renderHuman(report: PlanReport): string {
     votes(report),
     modes(report),
     placement(report),
+    protection(report),
     corosyncDiff(report),
     topology(report),
     findings(report.findings),

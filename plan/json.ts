@@ -49,6 +49,9 @@ export interface PlanJson {
   readonly vms: readonly { name: unknown; host: unknown; vmId: unknown }[];
   /** Per host: VMs and capacity used/declared; null when the config does not parse. */
   readonly placement: PlanReport["placement"] | null;
+  /** Backup jobs, replication pairs, HA placement (fencing per candidate host), start order per host; null
+   *  when the config does not parse. */
+  readonly protection: PlanReport["protection"] | null;
   readonly findings: readonly {
     level: "error" | "warning";
     code: string;
@@ -116,6 +119,7 @@ export function toJson(r: PlanReport): PlanJson {
       ? { declared: declaredQuorum(r.model) ?? null, neededOnline: hostsNeededOnline(r.model) }
       : null,
     placement: r.placement ?? null,
+    protection: r.protection ?? null,
     findings: r.findings.map((f) => ({
       level: f.level,
       code: f.code,

@@ -12,8 +12,8 @@
 //   so `pulumi preview` shows a vote change as a diff of those lines, and it runs as an update (never a
 //   replace, whose delete would reset the votes right after the new create).
 //
-// The edit itself runs on the host in awk (mawk, gawk and the one-true-awk alike) and is the TypeScript
-// engine's setVotes/resetVotes rule for rule: same grammar (coroparse.c), same refusals in the same order
+// The edit itself runs on the host in awk (programs/corosync-edit.awk, on mawk, gawk and the one-true-awk
+// alike) and is the TypeScript engine's setVotes/resetVotes rule for rule: same grammar (coroparse.c), same refusals in the same order
 // (first problem's code), same output bytes. test/unit/scripts/votes.test.ts runs this very function
 // against the engine on the fixtures and on generated files.
 import type { HostSpec } from "../model";

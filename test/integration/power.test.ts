@@ -69,7 +69,7 @@ describe("integration: declared host power (HostPower's own commands, WoL and sh
       mkdirSync(tb.hostPath(n.name, "/run/lock"), { recursive: true });
     }
     await installStandinTools(tb);
-    standin = new Standin(tb);
+    standin = new Standin(tb, ""); // only its call log is read here
     power = await captureHostPower(model([3, 1, 1]), {
       wakeSeconds: 60,
       shutdownSeconds: 60,

@@ -17,6 +17,7 @@ function layout(votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Mod
   return {
     clusterName: "big",
     hosts,
+    retiredHosts: [],
     sharedStorage: [],
     acknowledgeQuorumRisk: false,
     quorum: {

@@ -12,6 +12,7 @@ export const HOST_PROGRAMS = [
   "cluster-status-online.pl",
   "pvesh-fields.pl",
   "node-config-wakeonlan.awk",
+  "retire-quorum.pl",
 ] as const;
 export type HostProgram = (typeof HOST_PROGRAMS)[number];
 
