@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
 import { quorumSummary, type QuorumSummary } from "../core/quorum";
 import { ClusterMembership } from "./ClusterMembership";
+import { HostPower, managesPower } from "./HostPower";
 import { orderQuorumSteps, QuorumDevice } from "./QuorumDevice";
 import { RejoinGuard } from "./RejoinGuard";
 import { VoteWeights } from "./VoteWeights";
@@ -58,10 +59,30 @@ export class HomelabCluster extends pulumi.ComponentResource {
         new QuorumDevice(`${name}-qdevice`, { model, sshPrivateKey }, { parent: this, dependsOn }),
       afterMembership,
     );
-    new RejoinGuard(`${name}-rejoin`, { model, sshPrivateKey }, { parent: this, dependsOn: afterMembership });
+    // Power steps after the votes (the off check reads the live votes) and the device; everything on a managed
+    // host waits for its step, so a change there wakes it first.
+    const power = managesPower(model)
+      ? new HostPower(
+          `${name}-power`,
+          { model, sshPrivateKey },
+          { parent: this, dependsOn: [...afterMembership, quorumSteps.votes, quorumSteps.device] },
+        )
+      : undefined;
+    const steps = power?.steps ?? {};
+    const powerSteps = Object.values(steps);
+    new RejoinGuard(
+      `${name}-rejoin`,
+      { model, sshPrivateKey },
+      { parent: this, dependsOn: [...afterMembership, ...powerSteps] },
+    );
     const machines = new VirtualMachines(
       `${name}-vms`,
-      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey },
+      {
+        model,
+        apiToken: args.secrets.proxmoxApiToken,
+        sshPrivateKey,
+        hostDependsOn: Object.fromEntries(Object.entries(steps).map(([h, step]) => [h, [step]])),
+      },
       { parent: this, dependsOn: afterMembership },
     );
     this.vms = machines.vms;

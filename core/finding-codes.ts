@@ -3,6 +3,7 @@
 // produced by exactly one file, of the module it is registered under; no unregistered code).
 // Zod's own issue codes become `config.<zod code>` (core/config/findings.ts) and are not listed one by one.
 import { DRIFT_CODES } from "./drift";
+import { POWER_FINDING_CODES } from "./power";
 import { QUORUM_FINDING_CODES } from "./quorum/findings/codes";
 
 export const FINDING_CODES = {
@@ -62,6 +63,8 @@ export const FINDING_CODES = {
     "replication.target-usually-off",
     "startup.ignored-for-ha",
   ],
+  /** core/power: declared host power (state, wakeOnLan, guests) against the hosts, VMs and quorum. */
+  power: POWER_FINDING_CODES,
   /** core/scripts/qdevice: what `pvecm qdevice setup` can and cannot produce. */
   qdevice: [
     "qdevice.algorithm-not-pvecm",
@@ -85,6 +88,7 @@ export const FINDING_SOURCES: Record<FindingModule, readonly string[]> = {
   quorum: ["core/quorum"],
   placement: ["core/placement.ts"],
   protection: ["core/protection"],
+  power: ["core/power.ts"],
   qdevice: ["core/scripts/qdevice.ts", "core/scripts/qdevice"],
   membership: ["core/scripts/membership"],
   drift: ["core/drift.ts"],

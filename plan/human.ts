@@ -4,6 +4,7 @@ import { findingsSection, pad, table, width } from "../cli/report";
 import type { Finding } from "../core/model";
 import type { HostPlacement } from "../core/placement";
 import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
+import { declaredQuorum, hostsNeededOnline } from "../core/power";
 import { quorumSummaryLines } from "../cli/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
@@ -139,6 +140,20 @@ function votes(r: PlanReport): string {
     }
   } else {
     lines.push("", "Always-on intent: no always-on host declared — FAILS");
+  }
+  const power = declaredQuorum(r.model);
+  if (power) {
+    const states = r.model.hosts
+      .filter((h) => h.state !== undefined)
+      .map((h) => `${h.name} ${h.state}${h.state === "off" ? ` (guests: ${h.guests ?? "shutdown"})` : ""}`);
+    lines.push(
+      "",
+      `Declared power: ${states.join(", ")}`,
+      `  quorum with it: ${power.summary}`,
+      `  needs online: ${hostsNeededOnline(r.model)
+        .map((n) => n.host)
+        .join(", ")}`,
+    );
   }
   return lines.join("\n");
 }

@@ -1,10 +1,16 @@
 // The plan as ONE JSON document (`--json`). Stable keys; values that could not be computed are null, never
 // missing. Secrets are "[secret]" and preview unknowns "[unknown]" everywhere, as in `pulumi preview --json`.
+import { declaredQuorum, hostsNeededOnline, type DeclaredQuorum, type NeededHost } from "../core/power";
 import { quorumSummaryJson } from "../cli/quorum";
 import { topologyMermaid } from "./mermaid";
 import { hasErrorFindings, type PlanReport } from "./report";
 
 export interface PlanJson {
+  /** Declared host power: the quorum with the declared states (null when none), the hosts a run needs online. */
+  readonly power: {
+    readonly declared: DeclaredQuorum | null;
+    readonly neededOnline: readonly NeededHost[];
+  } | null;
   readonly stack: string;
   readonly project: string;
   /** True when there is no error finding (the CLI then exits 0). */
@@ -109,6 +115,9 @@ export function toJson(r: PlanReport): PlanJson {
           }
         : null,
     vms: r.vms,
+    power: r.model
+      ? { declared: declaredQuorum(r.model) ?? null, neededOnline: hostsNeededOnline(r.model) }
+      : null,
     placement: r.placement ?? null,
     protection: r.protection ?? null,
     findings: r.findings.map((f) => ({

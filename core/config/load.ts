@@ -88,6 +88,9 @@ function toModel(cfg: ParsedConfig): Model {
     sshPort: h.sshPort ?? 22,
     cores: h.cores,
     memoryMiB: h.memoryMiB,
+    wakeOnLan: h.wakeOnLan,
+    state: h.state,
+    guests: h.guests ?? "shutdown",
   }));
   const power = new Map(hosts.map((h) => [h.name, h.power]));
   const vms: VmSpec[] = cfg.vms.map((vm) => {

@@ -17,6 +17,7 @@ function layout(votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Mod
   return {
     clusterName: "big",
     hosts,
+    retiredHosts: [],
     sharedStorage: [],
     acknowledgeQuorumRisk: false,
     quorum: {
@@ -28,7 +29,6 @@ function layout(votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Mod
       ...quorum,
     },
     vms: [],
-    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }

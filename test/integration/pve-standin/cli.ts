@@ -57,6 +57,7 @@ import {
   type RenderNode,
   type RenderQuorum,
 } from "../../../core/corosync";
+import { powerCommand } from "./power-cli";
 import { clientSshArgv } from "../testbed/testbed";
 
 const LOCAL_CONF = "/etc/corosync/corosync.conf";
@@ -673,6 +674,8 @@ function logCall(tool: string, args: readonly string[]): void {
 function main(argv: readonly string[]): number {
   const [tool, sub, ...args] = argv;
   logCall(tool ?? "", [sub ?? "", ...args]);
+  const power = powerCommand(tool ?? "", [sub ?? "", ...args]); // pvenode wakeonlan, pvesh /nodes/... (power-cli.ts)
+  if (power !== undefined) return power;
   try {
     if (tool === "pvesh") pvesh([sub ?? "", ...args]);
     else if (tool === "pvecm" && sub === "create") pvecmCreate(args);

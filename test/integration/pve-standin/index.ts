@@ -78,7 +78,7 @@ function standinProgram(dir: string): string[] {
   return [bundle];
 }
 
-function wrapper(tool: "pvecm" | "pvesh", program: readonly string[]): string {
+function wrapper(tool: "pvecm" | "pvesh" | "pvenode", program: readonly string[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     "#!/bin/sh",
@@ -195,6 +195,20 @@ export class Standin {
   }
 }
 
+/** Only the stand-in's tools (pvecm, pvesh, pvenode) on every node, leaving the cluster state as it is (the
+ *  power tests start from a running cluster). */
+export async function installStandinTools(tb: Testbed): Promise<void> {
+  const program = standinProgram(tb.root);
+  for (const n of tb.nodes) {
+    await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
+    for (const tool of ["pvecm", "pvesh", "pvenode"] as const) {
+      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
+        mode: 0o755,
+      });
+    }
+  }
+}
+
 /** The stand-in API transport's private key (host side, copied into each node). */
 const apiKeyPath = (tb: Testbed) => path.join(tb.root, "pve-standin-api-key");
 
@@ -205,18 +219,13 @@ export async function installStandin(tb: Testbed, opts: StandinOptions): Promise
   checkTools();
   const hash = createHash("sha256").update(opts.rootPassword).digest("hex");
   const standin = new Standin(tb, hash);
-  const program = standinProgram(tb.root);
   const key = apiKeyPath(tb);
   if (!existsSync(key)) {
     const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pve-standin-api", "-f", key]);
     if (r.status !== 0) throw new Error(`ssh-keygen for the stand-in API key failed: ${String(r.stderr)}`);
   }
+  await installStandinTools(tb);
   for (const n of tb.nodes) {
-    for (const tool of ["pvecm", "pvesh"] as const) {
-      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
-        mode: 0o755,
-      });
-    }
     if (!opts.keepCluster) await standin.leaveCluster(n.name);
     await standin.installOn(n.name);
   }
