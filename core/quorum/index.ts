@@ -1,4 +1,6 @@
-// Votequorum arithmetic (arithmetic.ts), the what-if table (what-if.ts) and the quorum findings (findings/).
+// Votequorum arithmetic (arithmetic.ts), the what-if table (what-if.ts), the quorum findings (findings/) and
+// the write-time safety check (safety.ts).
 export * from "./arithmetic";
 export * from "./what-if";
 export * from "./findings";
+export * from "./safety";

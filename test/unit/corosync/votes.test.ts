@@ -292,12 +292,18 @@ describe("setVotes", () => {
         );
       });
 
-      it("refuses resetting to 1 vote each while an always-on host must stay quorate", () => {
+      it("refuses resetting to 1 vote each while only the always-on host is a member", () => {
         const weighted = setVotes(THREE_NODES, WEIGHTED).text;
         assert.throws(
-          () => resetVotes(weighted, { alwaysOn: ["pve1"] }),
-          (e: unknown) => e instanceof CorosyncEditError && e.code === "always-on-not-quorate",
+          () => resetVotes(weighted, { live: { members: [1], deviceCasting: false } }),
+          (e: unknown) =>
+            e instanceof CorosyncEditError &&
+            e.code === "live-members-not-quorate" &&
+            e.message.startsWith(
+              "The hosts corosync reports as members right now (pve1) would hold 1 of 3 expected votes under the new file; quorum would be 2,",
+            ),
         );
+        assert.equal(resetVotes(weighted, { live: { members: [1, 2], deviceCasting: false } }).changed, true);
       });
 
       it("uses quorum.expected_votes when it is set", () => {

@@ -24,9 +24,11 @@ import {
   setVotes,
 } from "../../../core/corosync";
 import { quote, sh } from "../../../core/shell";
+import { inquorateAdvice } from "../../../core/scripts/lib";
 import {
   corosyncEditFunctions,
   heredocFunction,
+  parseLayoutQuorum,
   parseVoteLayout,
   voteLayout,
   votesApplyScript,
@@ -91,6 +93,8 @@ interface EditCase {
   readonly conf: string;
   readonly layout: string;
   readonly alwaysOn: readonly string[];
+  /** What corosync reports right now; omitted = no live check (PVEHL_LIVE_MEMBERS unset). */
+  readonly live?: { readonly members: readonly number[]; readonly deviceCasting: boolean };
 }
 
 let batchNo = 0;
@@ -112,6 +116,10 @@ function runScriptEdits(awk: string, cases: readonly EditCase[]): ScriptOutcome[
       writeFileSync(join(dir, "layout"), c.layout);
       writeFileSync(join(dir, "mode"), `${c.mode}\n`);
       writeFileSync(join(dir, "always"), c.alwaysOn.join(" "));
+      if (c.live) {
+        writeFileSync(join(dir, "members"), c.live.members.join(" "));
+        writeFileSync(join(dir, "device"), c.live.deviceCasting ? "1" : "0");
+      }
       return dir;
     });
     const driver = [
@@ -120,7 +128,11 @@ function runScriptEdits(awk: string, cases: readonly EditCase[]): ScriptOutcome[
       EDIT_STEP,
       'for d in "$@"; do',
       '  rc=0; read -r mode < "$d/mode"; always=$(< "$d/always")',
-      '  PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      '  if [ -f "$d/members" ]; then',
+      '    PVEHL_LIVE_MEMBERS=$(< "$d/members") PVEHL_LIVE_DEVICE=$(< "$d/device") PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      "  else",
+      '    PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      "  fi",
       '  echo "$rc" > "$d/rc"',
       "done",
     ].join("\n");
@@ -168,8 +180,10 @@ function engine(c: EditCase): Outcome {
         ? setVotes(c.conf, Object.fromEntries(layout.map((l) => [l.name, l.votes])), {
             alwaysOn: c.alwaysOn,
             expectNodes,
+            quorum: parseLayoutQuorum(c.layout),
+            ...(c.live ? { live: c.live } : {}),
           })
-        : resetVotes(c.conf, { expectNodes });
+        : resetVotes(c.conf, { expectNodes, ...(c.live ? { live: c.live } : {}) });
     return edit.changed
       ? {
           kind: "changed",
@@ -461,9 +475,11 @@ describe("vote push: generators", () => {
   it("takes Proxmox's corosync.conf lock, checks host and quorum, backs up, renames, waits", () => {
     const order = [
       'if [ "$(hostname)" != pve-low ]; then',
-      "corosync-quorumtool -s",
+      "pvehl_q_rc=0; corosync-quorumtool -s",
       'mkdir "$pvehl_lock"',
       'cat > "$pvehl_tmp/layout"',
+      "\npvehl_live_read\n",
+      "PVEHL_LIVE_MEMBERS=",
       'cp "$pvehl_tmp/old" "$pvehl_backup"',
       'cat "$pvehl_tmp/new" > /etc/pve/corosync.conf.new',
       "mv -f /etc/pve/corosync.conf.new /etc/pve/corosync.conf",
@@ -479,7 +495,18 @@ describe("vote push: generators", () => {
       "steps in order",
     );
     assert.match(APPLY, /pvehl_lock=\/etc\/pve\/priv\/lock\/file-corosync_conf/);
-    assert.match(APPLY, /pvecm expected 1/);
+    // Mode-right advice: the weighted push runs on the always-on host, the only side where lowering expected
+    // votes is safe; the reset (any mode) never suggests it.
+    const refusal = (alwaysOnHere: boolean) =>
+      quote(
+        `the cluster is not quorate, so /etc/pve is read-only. ${inquorateAdvice("pve-low", alwaysOnHere)}`,
+      );
+    assert.ok(APPLY.includes(refusal(true)));
+    assert.match(inquorateAdvice("pve-low", true), /on pve-low, and on no other host, run 'pvecm expected'/);
+    assert.doesNotMatch(APPLY, /pvecm expected 1/);
+    assert.ok(RESET.includes(refusal(false)));
+    assert.match(inquorateAdvice("pve-low", false), /Do not lower expected votes \('pvecm expected'\) here/);
+    assert.ok(votesApplyScript("pve-low", []).includes(refusal(false)));
     assert.match(APPLY, /\/var\/backups\/pve-homelab\/corosync\.conf\.\$\(date -u \+%Y%m%dT%H%M%SZ\)/);
     assert.match(APPLY, /for pvehl_i in \$\(seq 1 60\)/);
     assert.match(APPLY, /pvehl_deadline=\$\(\( \$\(date \+%s\) \+ 60 \)\)/);
