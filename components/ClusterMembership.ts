@@ -9,7 +9,9 @@
 //                         delete on the old connection, #104), and it ignores later changes of its connection,
 //                         script and stdin: once joined there is nothing to redo (see JOIN_IGNORE_CHANGES).
 //   <name>-member-<host>  runs ON THE FOUNDER: confirms the host is in the nodelist as declared (nodeid, link0);
-//                         its delete is `pvecm delnode <host>`, refused while the host is online.
+//                         its delete is `pvecm delnode <host>`, refused while the host is online. It runs only
+//                         with dismantleOnDestroy: true; by default every membership command is retained
+//                         (retainOnDelete), so `pulumi destroy` leaves the cluster running as it is.
 // Votes are set at create/join time from the stack; later vote changes are VoteWeights' job.
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
@@ -85,12 +87,16 @@ export function createMembership(
     });
   }
   const on = (target: HostSpec) => ({ target, privateKey: args.sshPrivateKey });
+  // Membership outlives the stack unless it opts in: `pulumi destroy` (or a host leaving the stack) then drops
+  // these commands from the state without running their delete (`pvecm delnode`, irreversible: the removed
+  // host needs a reinstall). The delete stays in place for dismantleOnDestroy: true.
+  const retainOnDelete = !model.dismantleOnDestroy;
 
   const create = hostScript(
     `${name}-create`,
     // No delete: removing the stack never dissolves the cluster.
     { ...on(founder), create: createClusterScript(model) },
-    { parent },
+    { parent, retainOnDelete },
   );
   const commands: command.remote.Command[] = [create];
   const joins: Record<string, command.remote.Command> = {};
@@ -110,12 +116,12 @@ export function createMembership(
       },
       // One join at a time: Proxmox takes the cluster lock per join, and each waits for the previous to be
       // confirmed from the founder.
-      { parent, dependsOn: [previous], ignoreChanges: JOIN_IGNORE_CHANGES },
+      { parent, dependsOn: [previous], ignoreChanges: JOIN_IGNORE_CHANGES, retainOnDelete },
     );
     const member = hostScript(
       `${name}-member-${host.name}`,
       { ...on(founder), create: memberScript(model, host), delete: delnodeScript(model, host) },
-      { parent, dependsOn: [join] },
+      { parent, dependsOn: [join], retainOnDelete },
     );
     joins[host.name] = join;
     members[host.name] = member;

@@ -91,6 +91,11 @@ export interface Model {
   readonly hosts: readonly HostSpec[];
   readonly sharedStorage: readonly string[];
   readonly acknowledgeQuorumRisk: boolean;
+  /**
+   * false or unset (default): `pulumi destroy` (or dropping a host) leaves cluster membership as it is (the membership
+   * commands are retained); true: it runs `pvecm delnode` for every joined host, which is irreversible.
+   */
+  readonly dismantleOnDestroy?: boolean;
   readonly quorum: QuorumSpec;
   readonly vms: readonly VmSpec[];
   readonly proxmox: ProxmoxApiSpec;

@@ -101,6 +101,7 @@ function toModel(cfg: ParsedConfig): Model {
     hosts,
     sharedStorage: cfg.sharedStorage,
     acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
+    dismantleOnDestroy: cfg.dismantleOnDestroy,
     quorum: {
       ...cfg.quorum,
       device: cfg.quorum.device && {
