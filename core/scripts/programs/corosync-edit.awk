@@ -476,7 +476,7 @@ function live_problems(    i, k, m, seen, nt, who, byid, casts, expected, votes,
 }
 
 # core/corosync/quorum-options.ts editQuorumOptions: the managed keys become exactly QW. Returns the changes.
-function quorum_edit(    k, key, e, i, anchor, direct, indent, cr, changes, want) {
+function quorum_edit(    k, key, e, i, anchor, direct, indent, cr, changes, want, prev) {
   changes = 0
   if (!QSEC) {
     for (key in QW) refuse("quorum-section-missing", "The file has no quorum section, so the quorum options of the stack have nowhere to go.", "add `quorum {` with `provider: corosync_votequorum` and `}` (pvecm always writes it)")
@@ -492,7 +492,9 @@ function quorum_edit(    k, key, e, i, anchor, direct, indent, cr, changes, want
     key = QKEY[k]; e = QENT[key]; want = (key in QW) ? QW[key] : ""
     if (!e) {
       if (want == "") continue
-      INS[anchor] = ((anchor in INS) ? INS[anchor] "\n" : "") indent key ": " want cr
+      # (the old value is read first: awks create INS[anchor] before evaluating the right-hand side)
+      prev = (anchor in INS) ? INS[anchor] "\n" : ""
+      INS[anchor] = prev indent key ": " want cr
     } else if (want == "") {
       DEL[eline[e]] = 1
     } else if (QHAVE[key] != want) {

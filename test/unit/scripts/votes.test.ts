@@ -274,6 +274,9 @@ const fileArb = fc
       ["two_node: 0"],
       ["device {", "  model: net", "}"],
       ["device {", "  votes: 2", "}"],
+      ["device {", "  votes: 1", "}"],
+      ["wait_for_all: 1", "auto_tie_breaker: 1"],
+      ["expected_votes: 3", "two_node: 1", "wait_for_all: 0"],
     ),
     fault: fc.oneof(
       { weight: 12, arbitrary: fc.constant("none") },
@@ -360,6 +363,29 @@ const editCaseArb: fc.Arbitrary<EditCase> = fileArb.chain(({ text, nodes }) =>
       ),
       always: fc.subarray(nodes.map((n) => n.name)),
       alwaysUnknown: fc.integer({ min: 0, max: 15 }).map((x) => x === 0),
+      quorum: fc.oneof(
+        { weight: 3, arbitrary: fc.constant({}) },
+        {
+          weight: 2,
+          arbitrary: fc.record(
+            {
+              expected_votes: fc.integer({ min: 1, max: 9 }),
+              two_node: fc.constant(1),
+              last_man_standing: fc.constant(1),
+              auto_tie_breaker: fc.constant(1),
+              wait_for_all: fc.constant(1),
+            },
+            { requiredKeys: [] },
+          ),
+        },
+      ),
+      live: fc.option(
+        fc.record({
+          members: fc.subarray([...nodes.map((n) => n.nodeId), 42]),
+          deviceCasting: fc.boolean(),
+        }),
+        { nil: undefined },
+      ),
     })
     .map((d): EditCase => {
       let hosts = nodes.map((n, i) => ({
@@ -373,12 +399,13 @@ const editCaseArb: fc.Arbitrary<EditCase> = fileArb.chain(({ text, nodes }) =>
       if (d.drift === "drop" && hosts.length > 1) hosts = hosts.slice(1);
       if (d.drift === "add")
         hosts = [...hosts, { name: "zz-new", nodeId: 99, address: "10.0.0.99", votes: 1 }];
-      const layout = voteLayout(hosts);
+      const layout = voteLayout(hosts, d.quorum);
       return {
         mode: d.mode as "set" | "reset",
         conf: text,
         layout,
         alwaysOn: d.mode === "reset" ? [] : [...d.always, ...(d.alwaysUnknown ? ["ghost"] : [])],
+        ...(d.live ? { live: d.live } : {}),
       };
     }),
 );
