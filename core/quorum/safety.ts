@@ -66,10 +66,16 @@ export function weightedProblems(layout: QuorumLayout, alwaysOn: readonly string
   const others = layout.hosts.filter((h) => !holders.includes(h.name));
   const split = evaluate(a, others, true);
   if (others.length > 0 && (split.quorate || split.coldStart)) {
-    const q = threshold(a, others, true);
+    // Quorate after a split, or only when they boot alone (expected then starts at what they hold).
+    const cold = !split.quorate;
+    const expected = cold
+      ? Math.max(a.configuredExpected, sum(others.map((h) => h.votes)) + a.deviceVotes)
+      : a.expected;
+    const members = others.length + (a.device ? 1 : 0);
+    const q = a.twoNode && members <= 2 ? 1 : asCorosyncQuorum(majority(expected));
     problems.push({
       code: "others-quorate-without-always-on",
-      message: `Without the always-on hosts, the others (${names(others)}) would hold ${split.votes} of ${a.expected} expected votes${a.device ? " with the quorum device" : ""}; quorum is ${q}, so they could be quorate on their own while the always-on hosts are too: two sides writing /etc/pve (split brain).`,
+      message: `Without the always-on hosts, the others (${names(others)}) would hold ${split.votes} of ${expected} expected votes${a.device ? " with the quorum device" : ""}; quorum is ${q}${cold ? " when they boot without the always-on hosts" : ""}, so they could be quorate on their own while the always-on hosts are too: two sides writing /etc/pve (split brain).`,
       fix: layout.expectedVotes
         ? "remove quorum.expectedVotes (the node votes then set expected votes), or give the always-on hosts more votes than all other hosts together"
         : "give the always-on hosts more votes than all other hosts together (and no twoNode/autoTieBreaker that hands the others quorum), or use quorum.mode: qdevice",

@@ -412,9 +412,10 @@ function arith(    i, explicit) {
   A_EXP = max2(A_CONF, A_SUM + A_DV)
 }
 
-# The hosts named in UP (and the device when deviceUp): EV_VOTES, EV_Q, EV_QUORATE, EV_COLD.
+# The hosts named in UP (and the device when deviceUp): EV_VOTES, EV_Q, EV_QUORATE, EV_COLD (and the cold
+# start's expected votes and quorum, EV_CEXP and EV_CQ).
 function evaluate(deviceUp,    i, cnt, nt, casts, members, full, fq, q, quorate, low, ce) {
-  cnt = 0; nt = 0; low = 0
+  cnt = 0; nt = 0; low = 0; EV_CEXP = 0; EV_CQ = 0
   for (i = 1; i <= NN; i++) if (NNAME[i] in UP) { cnt++; nt += DSET[NNAME[i]]; if (NID[i] == A_LOW) low = 1 }
   casts = A_DEV && deviceUp
   EV_VOTES = nt + (casts ? A_DV : 0)
@@ -428,11 +429,12 @@ function evaluate(deviceUp,    i, cnt, nt, casts, members, full, fq, q, quorate,
   quorate = (A_WFA && !fq) ? 0 : (EV_VOTES >= q)
   if (!quorate && A_ATB && fq) quorate = (EV_VOTES == int(A_EXP / 2) && NN - cnt < q && low)
   ce = max2(A_CONF, nt + A_DV)
-  EV_COLD = A_WFA ? (EV_VOTES == ce && EV_VOTES >= thr(ce, members)) : (EV_VOTES >= thr(ce, members))
+  EV_CEXP = ce; EV_CQ = thr(ce, members)
+  EV_COLD = A_WFA ? (EV_VOTES == ce && EV_VOTES >= EV_CQ) : (EV_VOTES >= EV_CQ)
   EV_QUORATE = quorate
 }
 
-function weighted_problems(    i, holders, held, others, fix) {
+function weighted_problems(    i, holders, held, others, fix, cold) {
   if (NHOLD == 0) return
   split("", UP); holders = ""
   for (i = 1; i <= NHOLD; i++) { UP[HOLD[i]] = 1; holders = holders (i > 1 ? ", " : "") HOLD[i] }
@@ -451,7 +453,8 @@ function weighted_problems(    i, holders, held, others, fix) {
   if (EV_QUORATE || EV_COLD) {
     if (on("expected_votes")) fix = "remove quorum.expectedVotes (the node votes then set expected votes), or give the always-on hosts more votes than all other hosts together"
     else fix = "give the always-on hosts more votes than all other hosts together (and no twoNode/autoTieBreaker that hands the others quorum), or use quorum.mode: qdevice"
-    problem("others-quorate-without-always-on", "Without the always-on hosts, the others (" others ") would hold " fmt(EV_VOTES) " of " fmt(A_EXP) " expected votes" (A_DEV ? " with the quorum device" : "") "; quorum is " fmt(EV_Q) ", so they could be quorate on their own while the always-on hosts are too: two sides writing /etc/pve (split brain).", fix)
+    cold = !EV_QUORATE
+    problem("others-quorate-without-always-on", "Without the always-on hosts, the others (" others ") would hold " fmt(EV_VOTES) " of " fmt(cold ? EV_CEXP : A_EXP) " expected votes" (A_DEV ? " with the quorum device" : "") "; quorum is " fmt(cold ? EV_CQ : EV_Q) (cold ? " when they boot without the always-on hosts" : "") ", so they could be quorate on their own while the always-on hosts are too: two sides writing /etc/pve (split brain).", fix)
   }
 }
 
