@@ -43,6 +43,7 @@ function model(votes: readonly number[], qdevice = false): Model {
         : undefined,
     },
     vms: [],
+    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }

@@ -12,6 +12,10 @@
 //                         its delete is `pvecm delnode <host>`, refused while the host is online. It runs only
 //                         with dismantleOnDestroy: true; by default every membership command is retained
 //                         (retainOnDelete), so `pulumi destroy` leaves the cluster running as it is.
+// Per retired host (config retiredHosts), one command, right after the create and before any join:
+//   <name>-retire-<host>  runs ON THE FOUNDER: `pvecm delnode <host>` as a create step (see components/retire.ts),
+//                         so the vote push, which depends on every membership command, runs after it. With
+//                         retained member commands this is how hosts leave the cluster.
 // Votes are set at create/join time from the stack; later vote changes are VoteWeights' job.
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
@@ -26,6 +30,7 @@ import {
   memberScript,
   membershipFindings,
 } from "../core/scripts/membership";
+import { createRetirements } from "./retire";
 import { hostScript } from "./ssh";
 import { NAMESPACE } from "./stackConfig";
 
@@ -54,6 +59,8 @@ export interface MembershipResources {
   readonly create: command.remote.Command;
   readonly joins: Readonly<Record<string, command.remote.Command>>;
   readonly members: Readonly<Record<string, command.remote.Command>>;
+  /** Per retired host name: its `pvecm delnode` step on the always-on host. */
+  readonly retires: Readonly<Record<string, command.remote.Command>>;
   /** Every command, in execution order. */
   readonly commands: readonly command.remote.Command[];
 }
@@ -98,11 +105,17 @@ export function createMembership(
     { ...on(founder), create: createClusterScript(model) },
     { parent, retainOnDelete },
   );
-  const commands: command.remote.Command[] = [create];
+  // Retirements before joins: a new host may reuse a retired host's nodeid or address.
+  const retires = createRetirements(
+    name,
+    { model, privateKey: args.sshPrivateKey },
+    { parent, dependsOn: [create] },
+  );
+  const commands: command.remote.Command[] = [create, ...Object.values(retires)];
   const joins: Record<string, command.remote.Command> = {};
   const members: Record<string, command.remote.Command> = {};
   const password = args.rootPassword ?? "";
-  let previous: command.remote.Command = create;
+  let previous: command.remote.Command[] = [create, ...Object.values(retires)];
   for (const host of joiners) {
     const join = hostScript(
       `${name}-join-${host.name}`,
@@ -116,7 +129,7 @@ export function createMembership(
       },
       // One join at a time: Proxmox takes the cluster lock per join, and each waits for the previous to be
       // confirmed from the founder.
-      { parent, dependsOn: [previous], ignoreChanges: JOIN_IGNORE_CHANGES, retainOnDelete },
+      { parent, dependsOn: previous, ignoreChanges: JOIN_IGNORE_CHANGES, retainOnDelete },
     );
     const member = hostScript(
       `${name}-member-${host.name}`,
@@ -126,9 +139,9 @@ export function createMembership(
     joins[host.name] = join;
     members[host.name] = member;
     commands.push(join, member);
-    previous = member;
+    previous = [member];
   }
-  return { create, joins, members, commands };
+  return { create, joins, members, retires, commands };
 }
 
 export class ClusterMembership extends pulumi.ComponentResource {
@@ -138,6 +151,8 @@ export class ClusterMembership extends pulumi.ComponentResource {
   public readonly joins: Readonly<Record<string, command.remote.Command>>;
   /** Per joining host name: the member command on the always-on host (its delete runs `pvecm delnode`). */
   public readonly members: Readonly<Record<string, command.remote.Command>>;
+  /** Per retired host name: the `pvecm delnode` step on the always-on host (runs before the vote push). */
+  public readonly retires: Readonly<Record<string, command.remote.Command>>;
   /** Every command in execution order: what VoteWeights and QuorumDevice `dependsOn`. */
   public readonly commands: readonly command.remote.Command[];
   /** SHA-256 fingerprint of the always-on host's pveproxy certificate, as read by the create command. */
@@ -151,6 +166,7 @@ export class ClusterMembership extends pulumi.ComponentResource {
     this.create = made.create;
     this.joins = made.joins;
     this.members = made.members;
+    this.retires = made.retires;
     this.commands = made.commands;
     this.fingerprint = made.create.stdout.apply((s) => s.trim());
     const names = args.model.hosts.map((h) => h.name);

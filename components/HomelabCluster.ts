@@ -9,6 +9,9 @@ import { RejoinGuard } from "./RejoinGuard";
 import { VoteWeights } from "./VoteWeights";
 import type { StackSecrets } from "./stackConfig";
 import { VirtualMachines, type VmSummary } from "./VirtualMachines";
+import { Backups } from "./Backups";
+import { HighAvailability } from "./HighAvailability";
+import { Replication } from "./Replication";
 
 export interface HomelabClusterArgs {
   /** The validated stack (core/config). */
@@ -47,7 +50,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
     const afterMembership = [...membership.commands];
     // Votes and the quorum device run in the order the mode needs (see orderQuorumSteps): in qdevice mode the
     // votes go to 1 first; in the other modes a configured device is removed before the votes are weighted.
-    orderQuorumSteps(
+    const quorumSteps = orderQuorumSteps(
       model,
       (dependsOn) => new VoteWeights(`${name}-votes`, { model, sshPrivateKey }, { parent: this, dependsOn }),
       (dependsOn) =>
@@ -61,6 +64,7 @@ export class HomelabCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: afterMembership },
     );
     this.vms = machines.vms;
+    protectVms(name, model, machines, afterMembership, [quorumSteps.votes, quorumSteps.device], this);
     this.registerOutputs({
       votes: this.votes,
       expectedVotes: this.expectedVotes,
@@ -69,6 +73,34 @@ export class HomelabCluster extends pulumi.ComponentResource {
       vms: this.vms,
       members: this.members,
     });
+  }
+}
+
+/**
+ * Backups, replication and HA for the VMs (issue 18), each only when declared. All wait for the cluster
+ * membership and for the VMs they cover; HA also for the quorum layout (votes and QuorumDevice).
+ */
+function protectVms(
+  name: string,
+  model: Model,
+  machines: VirtualMachines,
+  afterMembership: readonly pulumi.Resource[],
+  quorumSteps: readonly pulumi.Resource[],
+  parent: pulumi.Resource,
+): void {
+  const provider = machines.provider;
+  if (!provider) return; // no VMs and no backup jobs: nothing to protect
+  const common = { model, provider, machines: machines.machines, after: afterMembership };
+  if ((model.backups ?? []).length > 0) new Backups(`${name}-backups`, common, { parent });
+  if (model.vms.some((vm) => (vm.replicateTo ?? []).length > 0)) {
+    new Replication(`${name}-replication`, common, { parent });
+  }
+  if (model.vms.some((vm) => vm.ha)) {
+    new HighAvailability(
+      `${name}-ha`,
+      { ...common, after: [...afterMembership, ...quorumSteps] },
+      { parent },
+    );
   }
 }
 

@@ -172,6 +172,13 @@ export function vmArgs(vm: VmSpec, inputs: VmInputs): proxmoxve.VmLegacyArgs {
     // already normalises them; sorted again here so this function alone guarantees it.
     tags: [...vm.tags].sort(),
     protection: vm.protect,
+    // Start/stop order on its host (Proxmox skips HA-managed VMs here; core/protection warns about it).
+    // Left out when undeclared: the provider then keeps Proxmox's default (no order).
+    startup: vm.startup && {
+      order: vm.startup.order,
+      upDelay: vm.startup.upDelay,
+      downDelay: vm.startup.downDelay,
+    },
     // Destroying a VM whose guest ignores ACPI would wait out timeoutShutdownVm; it is being deleted anyway.
     stopOnDestroy: true,
     ...VM_TIMEOUTS,
@@ -190,7 +197,7 @@ export class VirtualMachines extends pulumi.ComponentResource {
   public readonly machines: Readonly<Record<string, proxmoxve.VmLegacy>>;
   /** Cloud-image downloads by imageKey(host, url). */
   public readonly images: Readonly<Record<string, proxmoxve.download.File>>;
-  /** The explicit provider; undefined when the stack declares no VMs (nothing to configure it for). */
+  /** The explicit provider; undefined when the stack declares no VMs and no backup jobs. */
   public readonly provider?: proxmoxve.Provider;
 
   constructor(name: string, args: VirtualMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -220,9 +227,9 @@ export function createVirtualMachines(
   const { model } = args;
   const images: Record<string, proxmoxve.download.File> = {};
   const machines: Record<string, proxmoxve.VmLegacy> = {};
-  if (model.vms.length === 0) {
-    // No provider either: a provider is configured at registration, and without VMs (and maybe without an
-    // API token) that would fail for nothing.
+  if (model.vms.length === 0 && (model.backups ?? []).length === 0) {
+    // No provider either: a provider is configured at registration, and without VMs or backup jobs (and
+    // maybe without an API token) that would fail for nothing.
     return { images, machines, vms: pulumi.output<Record<string, VmSummary>>({}) };
   }
   const creds: ProxmoxCredentials = { apiToken: args.apiToken, sshPrivateKey: args.sshPrivateKey };

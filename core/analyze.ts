@@ -3,6 +3,7 @@
 import { loadModel, type RawStackConfig } from "./config";
 import type { Finding, Model } from "./model";
 import { placementFindings } from "./placement";
+import { protectionFindings } from "./protection";
 import { quorumFindings } from "./quorum";
 import { qdeviceFindings } from "./scripts/qdevice";
 
@@ -23,6 +24,7 @@ export function analyzeStack(raw: RawStackConfig): StackAnalysis {
       ...quorumFindings(model),
       ...qdeviceFindings(model),
       ...placementFindings(model),
+      ...protectionFindings(model),
     ],
   };
 }

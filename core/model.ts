@@ -27,6 +27,14 @@ export interface HostSpec {
   readonly memoryMiB?: number;
 }
 
+/** A host that leaves the cluster: `pvecm delnode` on the always-on host, before the votes are pushed. */
+export interface RetiredHostSpec {
+  /** Proxmox node name as in the cluster's nodelist. */
+  readonly name: string;
+  /** When set, the nodelist entry must carry this nodeid (a guard against removing the wrong node). */
+  readonly nodeId?: number;
+}
+
 export interface QDeviceSpec {
   readonly address: string;
   readonly hostKey: string;
@@ -78,6 +86,59 @@ export interface VmSpec {
   readonly protect: boolean;
   readonly alwaysOn: boolean;
   readonly ha: boolean;
+  /** Storage replication jobs (local ZFS), job number = position: Proxmox id `<vmId>-<position>`.
+   *  Always set by core/config; optional so hand-built models stay valid (undefined = none). */
+  readonly replicateTo?: readonly ReplicationSpec[];
+  /** Start/stop order on its host; undefined = Proxmox's default (no order). */
+  readonly startup?: StartupSpec;
+}
+
+export interface ReplicationSpec {
+  /** Target node. */
+  readonly host: string;
+  /** Proxmox calendar event; default "*\/15". */
+  readonly schedule: string;
+  /** MB/s; undefined = unlimited. */
+  readonly rate?: number;
+}
+
+export interface StartupSpec {
+  readonly order?: number;
+  /** Seconds to wait after starting this VM before the next one starts. */
+  readonly upDelay?: number;
+  /** Seconds to wait after stopping this VM before the next one stops (also its shutdown timeout). */
+  readonly downDelay?: number;
+}
+
+export interface BackupRetention {
+  readonly keepAll?: boolean;
+  readonly keepLast?: number;
+  readonly keepHourly?: number;
+  readonly keepDaily?: number;
+  readonly keepWeekly?: number;
+  readonly keepMonthly?: number;
+  readonly keepYearly?: number;
+}
+
+export interface BackupJobSpec {
+  /** Proxmox job id. */
+  readonly id: string;
+  /** Proxmox calendar event. */
+  readonly schedule: string;
+  readonly storage: string;
+  /** The cluster host that serves the storage, when it is one. */
+  readonly storageHost?: string;
+  readonly mode: "snapshot" | "suspend" | "stop";
+  readonly compress: "0" | "1" | "gzip" | "lzo" | "zstd";
+  /** "all" guests, or the names of the VMs covered. */
+  readonly vms: "all" | readonly string[];
+  /** undefined = the storage's own retention. */
+  readonly retention?: BackupRetention;
+  /** Run a missed job at the next boot of the node; defaults to true when a covered VM's host is not always on. */
+  readonly repeatMissed: boolean;
+  /** KiB/s; undefined = Proxmox's default. */
+  readonly bwlimit?: number;
+  readonly enabled: boolean;
 }
 
 export interface ProxmoxApiSpec {
@@ -89,6 +150,8 @@ export interface ProxmoxApiSpec {
 export interface Model {
   readonly clusterName: string;
   readonly hosts: readonly HostSpec[];
+  /** Hosts to remove from the cluster (config `retiredHosts`); never also in `hosts`. */
+  readonly retiredHosts: readonly RetiredHostSpec[];
   readonly sharedStorage: readonly string[];
   readonly acknowledgeQuorumRisk: boolean;
   /**
@@ -98,6 +161,10 @@ export interface Model {
   readonly dismantleOnDestroy?: boolean;
   readonly quorum: QuorumSpec;
   readonly vms: readonly VmSpec[];
+  /** Backup jobs; always set by core/config (undefined = none, for hand-built models). */
+  readonly backups?: readonly BackupJobSpec[];
+  /** Major Proxmox VE version: 9 uses HA rules, 8 HA groups. Undefined = not declared. */
+  readonly proxmoxVersion?: 8 | 9;
   readonly proxmox: ProxmoxApiSpec;
 }
 

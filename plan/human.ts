@@ -5,6 +5,7 @@ import type { HostPlacement } from "../core/placement";
 import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
+import { protection } from "./protection";
 import { hasErrorFindings, oneLine, type PlanReport } from "./report";
 
 export function renderHuman(report: PlanReport): string {
@@ -14,6 +15,7 @@ export function renderHuman(report: PlanReport): string {
     votes(report),
     modes(report),
     placement(report),
+    protection(report),
     corosyncDiff(report),
     topology(report),
     findings(report.findings),
@@ -287,7 +289,7 @@ const pad = (s: string, w: number) => s + " ".repeat(Math.max(0, w - [...s].leng
 const padLeft = (s: string, w: number) => " ".repeat(Math.max(0, w - [...s].length)) + s;
 
 /** Aligned columns; `right[i]` right-aligns column i. Trailing spaces trimmed. */
-function table(rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
+export function table(rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
   const cols = Math.max(...rows.map((r) => r.length));
   const widths = Array.from({ length: cols }, (_, i) => width(rows.map((r) => r[i] ?? "")));
   return rows.map((r) =>

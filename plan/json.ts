@@ -39,6 +39,9 @@ export interface PlanJson {
   readonly vms: readonly { name: unknown; host: unknown; vmId: unknown }[];
   /** Per host: VMs and capacity used/declared; null when the config does not parse. */
   readonly placement: PlanReport["placement"] | null;
+  /** Backup jobs, replication pairs, HA placement (fencing per candidate host), start order per host; null
+   *  when the config does not parse. */
+  readonly protection: PlanReport["protection"] | null;
   readonly findings: readonly {
     level: "error" | "warning";
     code: string;
@@ -102,6 +105,7 @@ export function toJson(r: PlanReport): PlanJson {
         : null,
     vms: r.vms,
     placement: r.placement ?? null,
+    protection: r.protection ?? null,
     findings: r.findings.map((f) => ({
       level: f.level,
       code: f.code,

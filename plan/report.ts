@@ -8,6 +8,7 @@ import type { Finding, HostSpec, Model } from "../core/model";
 import { placementByHost, type HostPlacement } from "../core/placement";
 import { whatIf, type WhatIf } from "../core/quorum";
 import { compareModes, type ModeComparison } from "../core/quorum-modes";
+import { protectionPlan, type ProtectionPlan } from "../core/protection";
 import { SECRET_KEYS } from "../core/config";
 import { runProgram, SECRET, type ProgramResult, type RegisteredResource } from "./engine";
 import type { CorosyncPlan } from "./corosync";
@@ -72,6 +73,8 @@ export interface PlanReport {
   /** Which sets of live hosts keep quorum under weighted votes, a QDevice, and plain 1 vote each. */
   readonly modes?: ModeComparison;
   readonly placement?: readonly HostPlacement[];
+  /** Backup jobs, replication pairs, HA placement with fencing, start order; undefined when the config does not parse. */
+  readonly protection?: ProtectionPlan;
   /** Every error, then every warning, each in the order found: config, quorum, placement, corosync, program. */
   readonly findings: readonly Finding[];
   readonly program: ProgramResult;
@@ -148,6 +151,7 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
     alwaysOn: model && quorum ? alwaysOnCheck(model, quorum) : undefined,
     modes: model && quorum ? safe(() => compareModes(model)) : undefined,
     placement: model ? placementByHost(model) : undefined,
+    protection: model && quorum ? protectionPlan(model) : undefined,
     findings: sortFindings(findings),
     program: run,
     resources: run.error && run.resources.every((r) => r.type === "pulumi:pulumi:Stack") ? [] : run.resources,

@@ -1,7 +1,9 @@
 // Reads the raw stack config once into a frozen Model, or into findings naming config paths.
 import type { Finding, HostSpec, Model, VmSpec } from "../model";
 import { error, issueToFindings } from "./findings";
+import { retiredHostRules } from "./retired";
 import { effectiveNodeId, hostRules, quorumConfigRules, vmReferenceRules } from "./rules";
+import { protectionRules } from "./protection-rules";
 import { configSchema, SECRET_KEYS, type ParsedConfig, type SecretKey } from "./schema";
 
 /** One stack's config: key (without the "pve-homelab:" namespace) → value, JSON already parsed. */
@@ -44,8 +46,10 @@ export function loadModel(raw: RawStackConfig): LoadResult {
   findings.push(
     ...missingSecrets(raw, cfg),
     ...hostRules(cfg),
+    ...retiredHostRules(cfg),
     ...vmReferenceRules(cfg),
     ...quorumConfigRules(cfg),
+    ...protectionRules(cfg),
   );
   if (findings.some((f) => f.level === "error")) return { findings };
   return { model: deepFreeze(toModel(cfg)), findings };
@@ -57,6 +61,9 @@ function missingSecrets(raw: RawStackConfig, cfg: ParsedConfig): Finding[] {
   const needed: [SecretKey, string][] = [["sshPrivateKey", "every host action runs over SSH"]];
   if (cfg.hosts.length > 1) needed.push(["rootPassword", "`pvecm add` joins hosts with the root password"]);
   if (cfg.vms.length > 0) needed.push(["proxmoxApiToken", "VMs are created through the Proxmox API"]);
+  else if (cfg.backups.length > 0) {
+    needed.push(["proxmoxApiToken", "backup jobs are created through the Proxmox API"]);
+  }
   return needed
     .filter(([key]) => !(key in raw.values))
     .map(([key, why]) =>
@@ -99,6 +106,7 @@ function toModel(cfg: ParsedConfig): Model {
   return {
     clusterName: cfg.clusterName,
     hosts,
+    retiredHosts: cfg.retiredHosts.map((r) => ({ name: r.name, nodeId: r.nodeId })),
     sharedStorage: cfg.sharedStorage,
     acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
     dismantleOnDestroy: cfg.dismantleOnDestroy,
@@ -111,11 +119,26 @@ function toModel(cfg: ParsedConfig): Model {
       },
     },
     vms,
+    backups: cfg.backups.map((job) => ({
+      ...job,
+      repeatMissed: job.repeatMissed ?? coversSleepingHost(job.vms, vms, power),
+    })),
+    proxmoxVersion: cfg.proxmoxVersion,
     proxmox: {
       endpoint: cfg.proxmoxEndpoint ?? `https://${bracketed(alwaysOn?.address ?? hosts[0]!.address)}:8006/`,
       insecure: cfg.proxmoxInsecure,
     },
   };
+}
+
+/** Whether a backup job covers a VM on a host that is not always on (where a scheduled run can be missed). */
+function coversSleepingHost(
+  covered: "all" | readonly string[],
+  vms: readonly VmSpec[],
+  power: ReadonlyMap<string, string>,
+): boolean {
+  if (covered === "all") return [...power.values()].some((p) => p !== "always-on");
+  return vms.some((vm) => covered.includes(vm.name) && power.get(vm.host) !== "always-on");
 }
 
 const bracketed = (addr: string) => (addr.includes(":") ? `[${addr}]` : addr);

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { POWER_PROFILES } from "../model";
 import { CLUSTER_NAME_MAX, NODE_NAME, NODE_NAME_MAX, VMID_MAX, VMID_MIN } from "./names";
+import { backupJobSchema, proxmoxVersionSchema, replicationSchema, startupSchema } from "./protection";
 import { publicKeyProblem } from "./sshKey";
 
 const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
@@ -47,6 +48,11 @@ export const hostSchema = z.strictObject({
   sshPort: z.int().min(1).max(65535).optional(),
   cores: count("cores", 1).optional(),
   memoryMiB: count("memoryMiB", 256).optional(),
+});
+
+export const retiredHostSchema = z.strictObject({
+  name: nodeName("retired host name"),
+  nodeId: count("nodeId", 1).optional(),
 });
 
 const qdeviceSchema = z.strictObject({
@@ -121,6 +127,8 @@ export const vmSchema = z.strictObject({
   protect: z.boolean().default(false),
   alwaysOn: z.boolean().default(false),
   ha: z.boolean().default(false),
+  replicateTo: z.array(replicationSchema).default([]),
+  startup: startupSchema.optional(),
 });
 
 /** Keys under the `pve-homelab:` namespace. Secret keys are read by the Pulumi shell, never into the Model. */
@@ -136,6 +144,9 @@ export const configSchema = z.strictObject({
     .min(1, {
       error: "hosts must list at least one host",
     }),
+  retiredHosts: z
+    .array(retiredHostSchema, { error: "retiredHosts must be a list of {name, nodeId}" })
+    .default([]),
   sharedStorage: z.array(z.string().min(1)).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
   dismantleOnDestroy: z.boolean().default(false),
@@ -147,6 +158,8 @@ export const configSchema = z.strictObject({
     waitForAll: false,
   }),
   vms: z.array(vmSchema).default([]),
+  backups: z.array(backupJobSchema).default([]),
+  proxmoxVersion: proxmoxVersionSchema.optional(),
   sshUser: z.string().min(1).default("root"),
   proxmoxEndpoint: z
     .url({

@@ -17,8 +17,8 @@
 //   when they would lose quorum under the new file, or, with weighted votes, when the always-on hosts alone
 //   would not be quorate or the others could be (core/quorum/safety, the same check in awk).
 //
-// The edit itself runs on the host in awk (mawk, gawk and the one-true-awk alike) and is the TypeScript
-// engine's setVotes/resetVotes rule for rule: same grammar (coroparse.c), same refusals in the same order
+// The edit itself runs on the host in awk (programs/corosync-edit.awk, on mawk, gawk and the one-true-awk
+// alike) and is the TypeScript engine's setVotes/resetVotes rule for rule: same grammar (coroparse.c), same refusals in the same order
 // (first problem's code), same output bytes. test/unit/scripts/votes.test.ts runs this very function
 // against the engine on the fixtures and on generated files.
 import { QUORUM_OPTION_KEYS, type QuorumOptions } from "../corosync/quorum-options";

@@ -5,17 +5,15 @@
 // guards on fresh hosts → create → refused joins → joins → a no-op re-run → removal of a host.
 import { strict as assert } from "node:assert";
 import { promises as fs } from "node:fs";
-import { loadModel } from "../../core/config";
 import { readConfigVersion, readNodelist, renderCorosyncConf } from "../../core/corosync";
 import type { Model } from "../../core/model";
-import { TEST_SECRET_KEYS } from "../fixtures/stacks";
+import { modelOf, stackValues } from "../fixtures/stacks";
 import { installStandin, type Standin } from "./pve-standin";
 import { captureMembership, type Capture, type CapturedCommand } from "./pve-standin/capture";
 import { startTestbed, type Testbed } from "./testbed";
 
 const SUBNET = "10.213.71.0/24";
 const NODES = ["pve-low", "pve-mid", "pve-high"];
-const POWER = ["always-on", "sometimes-on", "usually-off"];
 const VOTES = [3, 1, 1];
 // Hostile on purpose: it must reach `pvecm add` byte for byte through stdin and appear nowhere else.
 const PASSWORD = `pw with 'quotes' "dq" $(id) \`id\` ; rm -rf / #`;
@@ -24,29 +22,9 @@ const M = "homelab-membership";
 type HostEdit = (hosts: Record<string, unknown>[]) => void;
 
 function modelFor(tb: Testbed, edit: HostEdit = () => {}): Model {
-  const hosts = tb.nodes.map((n, i) => ({
-    name: n.name,
-    address: n.address,
-    power: POWER[i],
-    votes: VOTES[i],
-    hostKey: n.hostKey,
-  }));
-  edit(hosts);
-  const { model, findings } = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts,
-      sharedStorage: [],
-      acknowledgeQuorumRisk: false,
-      vms: [],
-      sshPrivateKey: "[secret]",
-      rootPassword: "[secret]",
-      proxmoxApiToken: "[secret]",
-    },
-    secretKeys: TEST_SECRET_KEYS,
-  });
-  assert.ok(model, JSON.stringify(findings));
-  return model;
+  const values = stackValues({ nodes: tb.nodes, votes: VOTES });
+  edit(values.hosts as Record<string, unknown>[]);
+  return modelOf(values);
 }
 
 describe("integration: cluster membership (Proxmox stand-in on real corosync)", function () {

@@ -17,7 +17,6 @@
 import { strict as assert } from "node:assert";
 import { existsSync, promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { loadModel } from "../../core/config";
 import type { Model } from "../../core/model";
 import {
   deviceScript,
@@ -28,9 +27,9 @@ import {
   rootKeyScript,
   type QDevicePlan,
 } from "../../core/scripts/qdevice";
-import { TEST_SECRET_KEYS } from "../fixtures/stacks";
+import { stackModel } from "../fixtures/stacks";
 import { configVersion, proxmoxStyleConf, startTestbed, waitFor, type Testbed } from "./testbed";
-import { clientSshArgv } from "./testbed/testbed";
+import { clientSshArgv, enterArgv } from "./testbed/testbed";
 import { run, startDaemon, type RunResult } from "./testbed/exec";
 
 const SUBNET = "10.213.81.0/24";
@@ -331,19 +330,7 @@ async function startQnetdHost(tb: Testbed): Promise<QnetdHost> {
     ].join("\n"),
     { mode: 0o755 },
   );
-  const argv = (cmd: readonly string[]) => [
-    "netns",
-    "exec",
-    host.netns,
-    "unshare",
-    "--mount",
-    "--uts",
-    "--propagation",
-    "private",
-    "/bin/sh",
-    enter,
-    ...cmd,
-  ];
+  const argv = (cmd: readonly string[]) => enterArgv(host.netns, enter, cmd);
   startDaemon(
     "ip",
     argv(["/usr/sbin/sshd", "-D", "-e", "-f", "/etc/ssh/sshd_config"]),
@@ -395,28 +382,12 @@ async function installNodeDoubles(tb: Testbed): Promise<void> {
 // The stack as the tests declare it.
 
 function stack(tb: Testbed, qnetd: QnetdHost, mode: "weighted" | "qdevice"): Model {
-  const votes = mode === "weighted" ? [3, 1, 1] : [1, 1, 1];
-  const power = ["always-on", "sometimes-on", "usually-off"];
-  const loaded = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts: tb.nodes.map((n, i) => ({
-        name: n.name,
-        nodeId: n.nodeId,
-        address: n.address,
-        power: power[i],
-        votes: votes[i],
-        hostKey: n.hostKey,
-      })),
-      quorum:
-        mode === "qdevice" ? { mode, device: { address: qnetd.address, hostKey: qnetd.hostKey } } : { mode },
-      vms: [],
-      ...Object.fromEntries([...TEST_SECRET_KEYS].map((k) => [k, "[secret]"])),
-    },
-    secretKeys: TEST_SECRET_KEYS,
+  return stackModel({
+    nodes: tb.nodes,
+    votes: mode === "weighted" ? [3, 1, 1] : [1, 1, 1],
+    quorum:
+      mode === "qdevice" ? { mode, device: { address: qnetd.address, hostKey: qnetd.hostKey } } : { mode },
   });
-  assert.ok(loaded.model, JSON.stringify(loaded.findings));
-  return loaded.model;
 }
 
 const conf = (nodes: Testbed["nodes"], votes: readonly number[], version: number) =>

@@ -6,10 +6,11 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { RejoinGuard } from "../../components/RejoinGuard";
 import { VoteWeights, type VoteWeightsArgs } from "../../components/VoteWeights";
-import { loadModel } from "../../core/config";
-import type { Model, PowerProfile } from "../../core/model";
+import { stackModel } from "../fixtures/stacks";
+import type { Model } from "../../core/model";
 import type { Testbed } from "./testbed";
 import { run, type RunResult } from "./testbed/exec";
+import { COMMAND_TYPE, promiseOf, recordMocks, unwrap } from "../helpers/mocks";
 
 // ---------------------------------------------------------------------------------------------------------
 // The component's commands, captured under the SDK's mocks (exactly what `pulumi up` would send).
@@ -34,71 +35,22 @@ export function testbedModel(
   votes: readonly number[],
   edit: (host: Record<string, unknown>, index: number) => void = () => {},
 ): Model {
-  const powers: PowerProfile[] = ["always-on", "sometimes-on", "usually-off"];
-  const hosts = tb.nodes.map((n, i) => {
-    const host: Record<string, unknown> = {
-      name: n.name,
-      address: n.address,
-      power: powers[i] ?? "usually-off",
-      votes: votes[i] ?? 1,
-      hostKey: n.hostKey,
-    };
-    edit(host, i);
-    return host;
-  });
-  const loaded = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts,
-      sharedStorage: [],
-      vms: [],
-      sshPrivateKey: "[secret]",
-      rootPassword: "[secret]",
-    },
-    secretKeys: new Set(["sshPrivateKey", "rootPassword"]),
-  });
-  if (!loaded.model) throw new Error(`testbed stack does not load: ${JSON.stringify(loaded.findings)}`);
-  return loaded.model;
+  return stackModel({ nodes: tb.nodes, votes, editHost: edit });
 }
-
-// How the SDK marks a secret value on the wire (rpc.ts specialSigKey / specialSecretSig). The connection
-// holds the private key, so the whole connection object reaches the engine as a secret.
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET = "1b47061264138c4ac30d75fd1eb44270";
-export const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG] === SECRET;
-export const unwrapSecret = (v: unknown): unknown => (isSecret(v) ? v.value : v);
-
-const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
 
 /** Registers resources under fresh mocks and returns the remote.Commands, in name order. */
 async function captureCommands(construct: () => pulumi.Output<unknown>[]): Promise<CapturedCommand[]> {
-  const found: CapturedCommand[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        if (args.type === "command:remote:Command") {
-          const inputs = args.inputs as Record<string, unknown>;
-          found.push({
-            name: args.name,
-            inputs,
-            connection: unwrapSecret(inputs.connection) as Record<string, unknown>,
-            create: inputs.create as string,
-            update: inputs.update as string | undefined,
-            delete: inputs.delete as string | undefined,
-            stdin: inputs.stdin as string | undefined,
-          });
-        }
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "pve-homelab",
-    "testbed",
-    false,
-  );
+  const recorder = await recordMocks({ stack: "testbed" });
   await Promise.all(construct().map(promiseOf));
-  return found.sort((a, b) => a.name.localeCompare(b.name));
+  return recorder.ofType(COMMAND_TYPE).map(({ name, inputs }) => ({
+    name,
+    inputs,
+    connection: unwrap(inputs.connection) as Record<string, unknown>,
+    create: inputs.create as string,
+    update: inputs.update as string | undefined,
+    delete: inputs.delete as string | undefined,
+    stdin: inputs.stdin as string | undefined,
+  }));
 }
 
 /** The one command VoteWeights registers for this stack. */

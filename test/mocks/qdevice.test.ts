@@ -4,7 +4,6 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { orderQuorumSteps, QuorumDevice } from "../../components/QuorumDevice";
-import { loadModel } from "../../core/config";
 import type { Model } from "../../core/model";
 import {
   deviceScript,
@@ -13,71 +12,28 @@ import {
   removeDeviceScript,
   rootKeyScript,
 } from "../../core/scripts/qdevice";
-import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS } from "../fixtures/stacks";
-
-type Inputs = Record<string, unknown>;
-interface Registered {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Inputs;
-}
+import { KEY_HIGH, KEY_LOW, stackModel } from "../fixtures/stacks";
+import { promiseOf, recordMocks, unwrap, type Inputs, type Registered } from "../helpers/mocks";
 
 const COMMAND = "command:remote:Command";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
 const QNETD_KEY = KEY_HIGH.replace("AAAAIAaZ", "AAAAIAaY");
 /** What the root-key command prints on the always-on host (its stdout, in the mock). */
 const ROOT_RSA = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 root@pve1";
 
-const KEYS = [KEY_LOW, KEY_MID, KEY_HIGH, KEY_MID];
-const POWER = ["always-on", "sometimes-on", "usually-off", "usually-off"];
-
-function stack(n: number, quorum: Record<string, unknown>, votes?: readonly number[]): Model {
-  const loaded = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts: Array.from({ length: n }, (_, i) => ({
-        name: `pve${i + 1}`,
-        nodeId: i + 1,
-        address: `192.168.1.${21 + i}`,
-        power: POWER[i],
-        votes: votes?.[i] ?? 1,
-        hostKey: KEYS[i],
-      })),
-      quorum,
-      vms: [],
-      ...Object.fromEntries([...TEST_SECRET_KEYS].map((k) => [k, "[secret]"])),
-    },
-    secretKeys: TEST_SECRET_KEYS,
-  });
-  assert.ok(loaded.model, JSON.stringify(loaded.findings));
-  return loaded.model;
-}
+const stack = (n: number, quorum: Record<string, unknown>, votes?: readonly number[]): Model =>
+  stackModel({ votes: votes ?? Array.from({ length: n }, () => 1), quorum });
 const qdeviceStack = (n = 3, device: Record<string, unknown> = {}) =>
   stack(n, { mode: "qdevice", device: { address: "192.168.1.50", hostKey: QNETD_KEY, ...device } });
 const weightedStack = () => stack(3, { mode: "weighted" }, [3, 1, 1]);
 
-const unwrap = (v: unknown): unknown =>
-  typeof v === "object" && v !== null && (v as Inputs)[SECRET_SIG] !== undefined ? (v as Inputs).value : v;
-const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
-
-async function setMocks(registered: Registered[]): Promise<void> {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Inputs });
-        const state = { ...(args.inputs as Inputs) };
-        if (args.name.endsWith("-root-key")) state.stdout = `${ROOT_RSA}\n`;
-        if (args.name.endsWith("-config")) state.stdout = "no qdevice\n";
-        return { id: `${args.name}-id`, state };
-      },
-      call: (args) => args.inputs,
-    },
-    "pve-homelab",
-    "test",
-    false,
-  );
+/** The mocked outputs of the commands whose stdout the component reads. */
+function commandState(args: pulumi.runtime.MockResourceArgs): Inputs {
+  const state = { ...(args.inputs as Inputs) };
+  if (args.name.endsWith("-root-key")) state.stdout = `${ROOT_RSA}\n`;
+  if (args.name.endsWith("-config")) state.stdout = "no qdevice\n";
+  return state;
 }
 
 interface Run {
@@ -87,20 +43,19 @@ interface Run {
 }
 
 async function run(m: Model): Promise<Run> {
-  const registered: Registered[] = [];
-  await setMocks(registered);
-  const options = new Map<string, pulumi.ResourceOptions>();
+  const recorder = await recordMocks({ state: commandState });
+  const options = recorder.options;
   const component = new QuorumDevice(
     "homelab-qdevice",
     { model: m, sshPrivateKey: pulumi.secret(PRIVATE_KEY) },
-    { transformations: [(t) => (options.set(t.name, t.opts), undefined)] },
+    { transformations: recorder.transformations },
   );
   const c = component.commands;
   await Promise.all(
     [c.config, c.qnetd, c.rootKey].filter((r) => r !== undefined).map((r) => promiseOf(r.urn)),
   );
   await promiseOf(component.status);
-  const commands = registered.filter((r) => r.type === COMMAND).sort((a, b) => a.name.localeCompare(b.name));
+  const commands = recorder.ofType(COMMAND);
   return { component, commands, options };
 }
 
@@ -195,8 +150,7 @@ describe("QuorumDevice (mocks)", () => {
   });
 
   it("refuses, before registering anything, a device pvecm cannot set up, naming every problem", async () => {
-    const registered: Registered[] = [];
-    await setMocks(registered);
+    const { registered } = await recordMocks({ state: commandState });
     const m = qdeviceStack(4, { algorithm: "lms", sshPort: 2222 });
     assert.throws(
       () => new QuorumDevice("homelab-qdevice", { model: m, sshPrivateKey: "k" }),
@@ -244,9 +198,7 @@ describe("orderQuorumSteps (the vote push against the device)", () => {
           events.push(`start ${args.name}`);
           await new Promise((r) => setTimeout(r, 30));
           events.push(`done ${args.name}`);
-          const state = { ...(args.inputs as Inputs) };
-          if (args.name.endsWith("-root-key")) state.stdout = `${ROOT_RSA}\n`;
-          return { id: `${args.name}-id`, state };
+          return { id: `${args.name}-id`, state: commandState(args) };
         },
         call: (args) => args.inputs,
       },

@@ -6,23 +6,13 @@ import { VirtualMachines, type VirtualMachinesArgs } from "../../components/Virt
 import { loadModel } from "../../core/config";
 import type { Model } from "../../core/model";
 import { KEY_LOW, withEdit, TEST_SECRET_KEYS } from "../fixtures/stacks";
+import { isSecret, promiseOf, recordMocks, type Inputs, type Registered } from "../helpers/mocks";
 
 type Edit = Parameters<typeof withEdit>[0];
-type Inputs = Record<string, unknown>;
-
-interface Registered {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Inputs;
-  readonly provider?: string;
-}
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 const FILE = "proxmoxve:download/file:File";
 const PROVIDER = "pulumi:providers:proxmoxve";
-// How the SDK marks a secret value on the wire (rpc.ts specialSigKey / specialSecretSig).
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET = "1b47061264138c4ac30d75fd1eb44270";
 
 const TOKEN = "pulumi@pve!homelab=00000000-1111-2222-3333-444444444444";
 const PRIVATE_KEY =
@@ -34,13 +24,6 @@ function model(edit: Edit = () => {}): Model {
   const loaded = loadModel({ values: withEdit(edit), secretKeys: TEST_SECRET_KEYS });
   assert.ok(loaded.model, JSON.stringify(loaded.findings));
   return loaded.model;
-}
-
-const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" && v !== null && (v as Inputs)[SECRET_SIG] === SECRET;
-
-function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
 }
 
 interface Run {
@@ -55,42 +38,26 @@ interface Run {
 
 /** Registers one VirtualMachines under fresh mocks and waits until every child is registered. */
 async function run(m: Model, extra: Partial<VirtualMachinesArgs> = {}): Promise<Run> {
-  const registered: Registered[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-        const inputs = args.inputs as Inputs;
-        if (args.type === VM) {
-          const agent = inputs.agent as { enabled?: boolean } | undefined;
-          const ipv4Addresses = agent?.enabled ? [["127.0.0.1"], ["192.168.1.50"]] : [];
-          return { id: String(inputs.vmId), state: { ...inputs, ipv4Addresses } };
-        }
-        if (args.type === FILE) {
-          // What the provider returns as the id: "<datastore>:<content>/<file name>".
-          return { id: `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`, state: inputs };
-        }
-        return { id: `${args.name}-id`, state: inputs };
-      },
-      call: (args) => args.inputs,
+  const recorder = await recordMocks({
+    id: (args) => {
+      const inputs = args.inputs as Inputs;
+      // What the provider returns as a file's id: "<datastore>:<content>/<file name>".
+      if (args.type === VM) return String(inputs.vmId);
+      return args.type === FILE
+        ? `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName}`
+        : `${args.name}-id`;
     },
-    "pve-homelab",
-    "test",
-    false,
-  );
-  const options = new Map<string, pulumi.ResourceOptions>();
+    state: (args) => {
+      const inputs = args.inputs as Inputs;
+      if (args.type !== VM) return inputs;
+      const agent = inputs.agent as { enabled?: boolean } | undefined;
+      return { ...inputs, ipv4Addresses: agent?.enabled ? [["127.0.0.1"], ["192.168.1.50"]] : [] };
+    },
+  });
   const component = new VirtualMachines(
     "homelab-vms",
     { model: m, apiToken: pulumi.secret(TOKEN), sshPrivateKey: pulumi.secret(PRIVATE_KEY), ...extra },
-    {
-      // Legacy transformations run under mocks (transforms do not); this one only records the options.
-      transformations: [
-        (t) => {
-          options.set(t.name, t.opts);
-          return undefined;
-        },
-      ],
-    },
+    { transformations: recorder.transformations },
   );
   await promiseOf(component.vms);
   await Promise.all([
@@ -100,9 +67,15 @@ async function run(m: Model, extra: Partial<VirtualMachinesArgs> = {}): Promise<
     ...(component.provider ? [promiseOf(component.provider.urn)] : []),
   ]);
   // Registration order follows promise resolution, not construction order: compare by name.
-  const of = (type: string) =>
-    registered.filter((r) => r.type === type).sort((a, b) => a.name.localeCompare(b.name));
-  return { component, registered, options, vms: of(VM), files: of(FILE), providers: of(PROVIDER) };
+  const { registered, options, ofType } = recorder;
+  return {
+    component,
+    registered,
+    options,
+    vms: ofType(VM),
+    files: ofType(FILE),
+    providers: ofType(PROVIDER),
+  };
 }
 
 const byName = (list: Registered[], name: string): Registered => {

@@ -10,28 +10,14 @@ import type { Model } from "../../core/model";
 import { rejoinInstallScript } from "../../core/scripts/rejoin";
 import { votesApplyScript, votesResetScript } from "../../core/scripts/votes";
 import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS, withEdit } from "../fixtures/stacks";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const settings = require("@pulumi/pulumi/runtime/settings") as {
-  getMonitor(): { registerResource(req: RegisterRequest, cb: unknown): unknown };
-};
-interface RegisterRequest {
-  getName(): string;
-  getType(): string;
-  getDependenciesList(): string[];
-}
+import { isSecret, promiseOf, recordMocks, type Registered } from "../helpers/mocks";
 
 type Edit = Parameters<typeof withEdit>[0];
 type Inputs = Record<string, unknown>;
 
 const COMMAND = "command:remote:Command";
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET = "1b47061264138c4ac30d75fd1eb44270";
 const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAmocks\n-----END OPENSSH PRIVATE KEY-----\n";
-
-const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" && v !== null && (v as Inputs)[SECRET_SIG] === SECRET;
 
 function model(edit: Edit = () => {}): Model {
   const loaded = loadModel({ values: withEdit(edit), secretKeys: TEST_SECRET_KEYS });
@@ -39,52 +25,13 @@ function model(edit: Edit = () => {}): Model {
   return loaded.model;
 }
 
-const promiseOf = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((resolve) => o.apply(resolve));
-
-interface Registered {
-  readonly type: string;
-  readonly name: string;
-  readonly inputs: Inputs;
-  /** URNs the engine is told this resource depends on. */
-  readonly dependencies: string[];
-}
-
 /** Fresh mocks; `build` constructs resources and returns outputs to await; every registration is recorded. */
 async function run(
   build: () => pulumi.Output<unknown>[],
 ): Promise<{ registered: Registered[]; commands: Registered[] }> {
-  const registered: Registered[] = [];
-  const deps = new Map<string, string[]>();
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({
-          type: args.type,
-          name: args.name,
-          inputs: args.inputs as Inputs,
-          dependencies: [],
-        });
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "pve-homelab",
-    "test",
-    false,
-  );
-  // The mock monitor hands newResource no dependencies: read them off the registration requests.
-  const monitor = settings.getMonitor();
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, cb) => {
-    deps.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-    return register(req, cb);
-  };
+  const recorder = await recordMocks();
   await Promise.all(build().map(promiseOf));
-  const all = registered.map((r) => ({ ...r, dependencies: deps.get(`${r.type}::${r.name}`) ?? [] }));
-  return {
-    registered: all,
-    commands: all.filter((r) => r.type === COMMAND).sort((a, b) => a.name.localeCompare(b.name)),
-  };
+  return { registered: recorder.registered, commands: recorder.ofType(COMMAND) };
 }
 
 const votesOf = (

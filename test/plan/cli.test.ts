@@ -358,6 +358,8 @@ describe("npm run plan (child process)", function () {
           ["error", "placement.cores-exceeded", "hosts[0].cores"],
           ["error", "placement.always-on-vm-on-sleeping-host", "vms[1].host"],
           ["warning", "placement.started-on-usually-off-host", "vms[2].started"],
+          ["warning", "backups.important-vm-not-backed-up", "vms[0]"],
+          ["warning", "backups.important-vm-not-backed-up", "vms[1]"],
         ],
       );
       assert.equal(
@@ -383,7 +385,7 @@ describe("npm run plan (child process)", function () {
       assert.ok(text.includes("cores [########################] 6/4 150% OVER CAPACITY"));
       assert.ok(
         text.includes(
-          "4 error(s), 1 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
+          "4 error(s), 3 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
         ),
       );
     });

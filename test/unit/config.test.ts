@@ -28,6 +28,31 @@ export const BAD_CONFIGS: ReadonlyArray<{
     expect: [["clustername", 'unknown key "clustername"']],
   },
   {
+    why: "a retired host that is still declared",
+    values: withEdit((v) => (v.retiredHosts = [{ name: "pve-high", nodeId: 3 }])),
+    expect: [["retiredHosts[0].name", "host pve-high is in retiredHosts and also in hosts[2]"]],
+  },
+  {
+    why: "a retired host listed twice",
+    values: withEdit((v) => {
+      v.hosts.splice(2, 1);
+      v.retiredHosts = [{ name: "pve-high" }, { name: "PVE-HIGH" }];
+    }),
+    expect: [
+      ["retiredHosts[1].name", "host PVE-HIGH is listed twice in retiredHosts (also retiredHosts[0])"],
+    ],
+  },
+  {
+    why: "a retired host with a bad name",
+    values: withEdit((v) => (v.retiredHosts = [{ name: "pve high" }])),
+    expect: [
+      [
+        "retiredHosts[0].name",
+        `"pve high" is not a valid Proxmox node name: letters, digits and inner '-' only (a hostname label)`,
+      ],
+    ],
+  },
+  {
     why: "unknown host key",
     values: withEdit((v) => (v.hosts[1]!.vote = 1)),
     expect: [["hosts[1].vote", 'unknown key "vote"']],

@@ -1,39 +1,17 @@
 // The quorum model with a QDevice, for 2, 3 and 4 hosts in each mode (corosync votequorum rules and what
 // `pvecm qdevice setup` writes), and compareModes: which host sets keep quorum in each mode, side by side.
 import { strict as assert } from "node:assert";
-import { loadModel } from "../../core/config";
 import type { Model } from "../../core/model";
 import { quorumFindings, whatIf } from "../../core/quorum";
 import { compareModes, pvecmAlgorithm, type ModeRow } from "../../core/quorum-modes";
 import { qdeviceFindings, qdevicePlan } from "../../core/scripts/qdevice";
-import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS } from "../fixtures/stacks";
+import { KEY_HIGH, stackModel } from "../fixtures/stacks";
 
-const KEYS = [KEY_LOW, KEY_MID, KEY_HIGH, KEY_MID];
-const POWER = ["always-on", "sometimes-on", "usually-off", "usually-off"];
 const DEVICE = { address: "192.168.1.50", hostKey: KEY_HIGH };
 
 /** pve1 (always-on), pve2 (sometimes-on), pve3, pve4 (usually-off) with the given votes and quorum block. */
-function stack(votes: readonly number[], quorum: Record<string, unknown>): Model {
-  const loaded = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts: votes.map((v, i) => ({
-        name: `pve${i + 1}`,
-        nodeId: i + 1,
-        address: `192.168.1.${21 + i}`,
-        power: POWER[i],
-        votes: v,
-        hostKey: KEYS[i],
-      })),
-      quorum,
-      vms: [],
-      ...Object.fromEntries([...TEST_SECRET_KEYS].map((k) => [k, "[secret]"])),
-    },
-    secretKeys: TEST_SECRET_KEYS,
-  });
-  assert.ok(loaded.model, JSON.stringify(loaded.findings));
-  return loaded.model;
-}
+const stack = (votes: readonly number[], quorum: Record<string, unknown>): Model =>
+  stackModel({ votes, quorum });
 
 const ones = (n: number) => Array.from({ length: n }, () => 1);
 const qdevice = (n: number, device: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>

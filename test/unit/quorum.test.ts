@@ -89,6 +89,7 @@ function layout(votes: readonly number[], opts: LayoutOptions = {}): Model {
       ...opts.quorum,
     },
     vms,
+    retiredHosts: [],
     proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
   };
 }
@@ -555,7 +556,7 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "qdevice, 4 hosts ffsplit: always-on + device are not quorate, three light hosts are; lms fixes both",
+      "qdevice, 4 hosts ffsplit: always-on + device are not quorate, three light hosts are; pvecm can only set ffsplit, so weighted votes fix both",
       qdevice([1, 1, 1, 1], "ffsplit"),
       [
         F(
@@ -563,14 +564,14 @@ describe("quorum findings", () => {
           "votes.always-on-not-quorate",
           "quorum.device.votes",
           "pve-low + the quorum device alone have 2 of 5 expected votes, below the quorum of 3: switching the other hosts off freezes the cluster",
-          "use algorithm lms without quorum.device.votes: the device then holds 3, expected 7, quorum 4; pve-low + the device hold 4, the other hosts together 3",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and pve-low alone then holds 4",
         ),
         F(
           "error",
           "votes.spot-hosts-quorate",
           "hosts[0].votes",
           "without the always-on host pve-low and without the quorum device, these hosts would be quorate and could outvote it: pve-mid + pve-high + pve-4",
-          "use algorithm lms without quorum.device.votes: the device then holds 3, expected 7, quorum 4; pve-low + the device hold 4, the other hosts together 3",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and the other hosts together then hold 3",
         ),
       ],
     ],
@@ -742,17 +743,9 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "no always-on host",
+      "no always-on host: nothing more than core/config's hosts.no-always-on",
       layout([3, 1, 1], { power: ["sometimes-on", "usually-off", "usually-off"] }),
-      [
-        F(
-          "error",
-          "hosts.no-always-on",
-          "hosts",
-          "no host has power: always-on",
-          "mark the low-power host that never sleeps as power: always-on; the cluster is built around it",
-        ),
-      ],
+      [],
     ],
     [
       "weighted votes with shared storage",
@@ -879,16 +872,9 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "qdevice mode without a device",
+      "qdevice mode without a device (core/config reports quorum.device-missing)",
       layout([1, 1], { mode: "qdevice" }),
       [
-        F(
-          "error",
-          "quorum.device-missing",
-          "quorum.device",
-          "quorum.mode is qdevice but no quorum.device is declared",
-          "add quorum.device: {address, hostKey} of the QNetd host, or use mode: weighted",
-        ),
         F(
           "error",
           "votes.always-on-not-quorate",
@@ -899,17 +885,9 @@ describe("quorum findings", () => {
       ],
     ],
     [
-      "a device outside qdevice mode",
+      "a device outside qdevice mode: ignored (core/config reports quorum.device-unused)",
       layout([3, 1, 1], { quorum: { device: device("lms") } }),
-      [
-        F(
-          "error",
-          "quorum.device-unused",
-          "quorum.device",
-          "quorum.device is declared but quorum.mode is weighted",
-          "set quorum.mode: qdevice to use it, or remove quorum.device",
-        ),
-      ],
+      [],
     ],
     [
       "two_node with a device",
@@ -927,7 +905,7 @@ describe("quorum findings", () => {
           "votes.spot-hosts-quorate",
           "hosts[0].votes",
           "without the always-on host pve-low and without the quorum device, these hosts would be quorate and could outvote it: pve-mid",
-          "set quorum.twoNode: false and use algorithm lms without quorum.device.votes: the device then holds 1, expected 3, quorum 2; pve-low + the device hold 2, the other hosts together 1",
+          "set quorum.twoNode: false: the device then holds 1, expected 3, quorum 2; pve-low + the device hold 2, the other hosts together 1",
         ),
       ],
     ],
@@ -1029,7 +1007,7 @@ describe("quorum findings", () => {
           "votes.always-on-not-quorate",
           "quorum.device.votes",
           "pve-low + the quorum device alone have 3 of 6 expected votes, below the quorum of 4: switching the other hosts off freezes the cluster",
-          "use algorithm lms and set quorum.device.votes to 2: expected 7, quorum 4, and pve-low + the device then hold 4",
+          "set quorum.mode: weighted and set hosts[0].votes to 4: votes 4/1/1/1 give expected 7, quorum 4, and pve-low alone then holds 4",
         ),
         F(
           "error",

@@ -1,7 +1,6 @@
 // The codes core/quorum's findings use, and which of them describe files corosync refuses to start with.
 /** Every code quorumFindings can return. */
 export const QUORUM_FINDING_CODES = [
-  "hosts.no-always-on",
   "votes.always-on-not-quorate",
   "votes.always-on-cold-start",
   "votes.spot-hosts-quorate",
@@ -11,8 +10,6 @@ export const QUORUM_FINDING_CODES = [
   "votes.default-uneven",
   "votes.quorum-overflow",
   "quorum.weighted-shared-storage",
-  "quorum.device-missing",
-  "quorum.device-unused",
   "quorum.lms-uneven-votes",
   "quorum.two-node-host-count",
   "quorum.two-node-atb",

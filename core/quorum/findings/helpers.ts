@@ -10,9 +10,5 @@ export const hostList = (hosts: readonly HostSpec[]) => hosts.map((h) => h.name)
 export function withVotes(model: Model, votes: ReadonlyMap<string, number>): Model {
   return { ...model, hosts: model.hosts.map((h) => ({ ...h, votes: votes.get(h.name) ?? h.votes })) };
 }
-export function withDeviceVotes(model: Model, votes: number): Model {
-  const device = model.quorum.device;
-  return device ? { ...model, quorum: { ...model.quorum, device: { ...device, votes } } } : model;
-}
 export const hostsQuorate = (model: Model, hosts: readonly HostSpec[], deviceUp: boolean) =>
   evaluate(arithmetic(model), hosts, deviceUp).quorate;

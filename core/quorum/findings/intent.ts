@@ -14,22 +14,14 @@ import {
   sum,
 } from "../arithmetic";
 import { MAX_WHAT_IF_HOSTS, combinations } from "../what-if";
-import { hostList, hostsQuorate, isAlwaysOn, votesPattern, withDeviceVotes, withVotes } from "./helpers";
+import { hostList, hostsQuorate, isAlwaysOn, votesPattern, withVotes } from "./helpers";
 
 export function intentFindings(model: Model): Finding[] {
   const out: Finding[] = [];
   const hosts = model.hosts;
   const alwaysOn = hosts.filter(isAlwaysOn);
-  if (alwaysOn.length === 0) {
-    return [
-      error(
-        "hosts.no-always-on",
-        "hosts",
-        "no host has power: always-on",
-        "mark the low-power host that never sleeps as power: always-on; the cluster is built around it",
-      ),
-    ];
-  }
+  // core/config refuses a stack without an always-on host (hosts.no-always-on): no intent to check here.
+  if (alwaysOn.length === 0) return out;
   // Too many hosts for the subset checks, or no votes at all (votes.all-zero says it).
   if (hosts.length > MAX_WHAT_IF_HOSTS || nodeVotes(model) === 0) return out;
   const device = configuredDevice(model);
@@ -45,7 +37,8 @@ export function intentFindings(model: Model): Finding[] {
         "votes.always-on-not-quorate",
         device ? "quorum.device.votes" : `hosts[${firstIndex}].votes`,
         `${who} alone ${alwaysOn.length === 1 && !device ? "has" : "have"} ${have} of ${expected} expected votes, below the quorum of ${quorum}: switching the other hosts off freezes the cluster`,
-        device ? (qdeviceFix(model, alwaysOn) ?? deviceFix(model, alwaysOn)) : alwaysOnFix(model, alwaysOn),
+        // In qdevice mode: only what `pvecm qdevice setup` can write, else weighted votes.
+        (device && qdeviceFix(model, alwaysOn)) || alwaysOnFix(model, alwaysOn),
       ),
     );
   }
@@ -105,15 +98,17 @@ export function intentFindings(model: Model): Finding[] {
 }
 
 /**
- * In qdevice mode with 1 vote per host: the Proxmox lms setup (device votes N-1, no expected_votes, no
- * two_node/auto_tie_breaker/last_man_standing) when it makes the always-on host(s) plus the device quorate
- * and keeps the other hosts from being quorate without them. undefined when that is not a change or does
- * not help.
+ * In qdevice mode with 1 vote per host: the device as `pvecm qdevice setup` writes it — ffsplit with 1 vote for
+ * an even host count, lms with N-1 votes for an odd one (--force); no expected_votes, two_node,
+ * auto_tie_breaker or last_man_standing — when that makes the always-on host(s) plus the device quorate and
+ * keeps the other hosts from being quorate without them. undefined when that is not a change or does not help
+ * (e.g. four hosts: ffsplit gives pve-low + the device 2 of 5), and then weighted votes are the fix.
  */
 function qdeviceFix(model: Model, alwaysOn: readonly HostSpec[]): string | undefined {
   const q = model.quorum;
   const device = configuredDevice(model);
   if (!device || nodeVotes(model) !== model.hosts.length) return undefined;
+  const pvecmAlgorithm = model.hosts.length % 2 === 0 ? "ffsplit" : "lms";
   const candidate: Model = {
     ...model,
     quorum: {
@@ -122,7 +117,7 @@ function qdeviceFix(model: Model, alwaysOn: readonly HostSpec[]): string | undef
       twoNode: false,
       autoTieBreaker: false,
       lastManStanding: false,
-      device: { ...device, algorithm: "lms", votes: undefined },
+      device: { ...device, algorithm: pvecmAlgorithm, votes: undefined },
     },
   };
   const a = arithmetic(candidate);
@@ -136,8 +131,8 @@ function qdeviceFix(model: Model, alwaysOn: readonly HostSpec[]): string | undef
     q.twoNode && "set quorum.twoNode: false",
     q.autoTieBreaker && "set quorum.autoTieBreaker: false",
     q.lastManStanding && "set quorum.lastManStanding: false",
-    device.algorithm !== "lms"
-      ? "use algorithm lms without quorum.device.votes"
+    device.algorithm !== pvecmAlgorithm
+      ? `use algorithm ${pvecmAlgorithm} without quorum.device.votes`
       : device.votes !== undefined && "remove quorum.device.votes",
   ].filter(Boolean);
   if (steps.length === 0) return undefined;
@@ -209,22 +204,4 @@ function alwaysOnFix(model: Model, alwaysOn: readonly HostSpec[], spotsToo = fal
     ? `the other hosts together then hold ${sum(fixed.hosts.filter((h) => !isAlwaysOn(h)).map((h) => h.votes))}`
     : `${hostList(alwaysOn)} alone then ${alwaysOn.length === 1 ? "holds" : "hold"} ${v * alwaysOn.length}`;
   return `${steps.join(" and ")}: votes ${votesPattern(model.hosts, votes)} give expected ${expectedVotes(fixed)}, quorum ${quorumThreshold(fixed)}, and ${why}`;
-}
-
-function deviceFix(model: Model, alwaysOn: readonly HostSpec[]): string {
-  const device = configuredDevice(model)!;
-  const nodeSum = nodeVotes(model);
-  const lmsVotes = Math.max(nodeSum - 1, 0);
-  for (let dv = 1; dv <= Math.min(nodeSum * 2 + 2, 255); dv++) {
-    const candidate = withDeviceVotes(model, dv);
-    if (!hostsQuorate(candidate, alwaysOn, true)) continue;
-    const automatic = dv === lmsVotes && model.hosts.length === nodeSum && !model.quorum.expectedVotes;
-    const how = automatic
-      ? device.algorithm === "lms"
-        ? `remove quorum.device.votes (algorithm lms then gives the device ${dv})`
-        : `use algorithm lms without quorum.device.votes (the device then holds ${dv})`
-      : `${device.algorithm === "ffsplit" ? "use algorithm lms and " : ""}set quorum.device.votes to ${dv}`;
-    return `${how}: expected ${expectedVotes(candidate)}, quorum ${quorumThreshold(candidate)}, and ${hostList(alwaysOn)} + the device then hold ${sum(alwaysOn.map((h) => h.votes)) + dv}`;
-  }
-  return "use mode: weighted (e.g. votes 3/1/1) instead";
 }

@@ -12,26 +12,8 @@ export function optionFindings(model: Model): Finding[] {
   const nodeSum = nodeVotes(model);
   const allOnes = hosts.every((h) => h.votes === 1);
 
-  if (q.mode === "qdevice" && !q.device) {
-    out.push(
-      error(
-        "quorum.device-missing",
-        "quorum.device",
-        "quorum.mode is qdevice but no quorum.device is declared",
-        "add quorum.device: {address, hostKey} of the QNetd host, or use mode: weighted",
-      ),
-    );
-  }
-  if (q.mode !== "qdevice" && q.device) {
-    out.push(
-      error(
-        "quorum.device-unused",
-        "quorum.device",
-        `quorum.device is declared but quorum.mode is ${q.mode}`,
-        "set quorum.mode: qdevice to use it, or remove quorum.device",
-      ),
-    );
-  }
+  // A qdevice mode without a device and a device outside qdevice mode are core/config errors
+  // (quorum.device-missing, quorum.device-unused): here the device is simply the configured one.
   const device = configuredDevice(model);
 
   if (q.lastManStanding && hosts.some((h) => h.votes > 1)) {

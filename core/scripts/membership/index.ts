@@ -4,4 +4,5 @@ export { createClusterScript, FINGERPRINT_RE } from "./create";
 export { joinScript, joinStdin } from "./join";
 export { delnodeScript, memberScript } from "./member";
 export { founderOf, hostField, hostPath, joinersOf, membershipFindings, MEMBERSHIP_TIMEOUTS } from "./plan";
+export { DELNODE_SECONDS, retireScript, retireStdin } from "./retire";
 export { PVESH_FIELDS_PERL, pveshFunctions } from "./pvesh";

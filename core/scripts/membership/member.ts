@@ -11,7 +11,7 @@ import { founderOf, MEMBERSHIP_TIMEOUTS } from "./plan";
 import { pveshFunctions } from "./pvesh";
 
 /** A wait condition: the always-on host's nodelist answers and the host is (or is not) in it. */
-const nodelistHas = (host: HostSpec, present: boolean) =>
+const nodelistHas = (host: Pick<HostSpec, "name">, present: boolean): string =>
   sh`{ pvehl_try /cluster/config/nodes && [ "$(pvehl_fields ${`nodelist.${host.name}.nodeid`})" ${raw(present ? "!=" : "=")} - ]; }`;
 
 export function memberScript(model: Model, host: HostSpec): string {
@@ -58,6 +58,17 @@ export function delnodeScript(model: Model, host: HostSpec): string {
     ...requireQuorate(f.name, model.quorum.mode === "weighted"),
     sh`say "removing host "${host.name}" from cluster "${name}" (pvecm delnode on "${f.name}")"`,
     sh`pvecm delnode ${host.name} >&2 || fail "pvecm delnode failed (exit $?): see its output above"`,
+    ...afterDelnodeWaits(model, host),
+    sh`say "host "${host.name}" removed from cluster "${name}". Before it boots again, reinstall it or separate it (Proxmox docs: 'Separate a Node Without Reinstalling'): with its old configuration it would try to rejoin"`,
+  );
+}
+
+/** After `pvecm delnode`: wait (bounded) until the always-on host's nodelist no longer lists the host, then
+ *  until the cluster is quorate again. */
+export function afterDelnodeWaits(model: Model, host: Pick<HostSpec, "name">): string[] {
+  const f = founderOf(model);
+  const name = model.clusterName;
+  return [
     ...waitUntil(
       nodelistHas(host, false),
       MEMBERSHIP_TIMEOUTS.nodelist,
@@ -70,6 +81,5 @@ export function delnodeScript(model: Model, host: HostSpec): string {
       `cluster ${name} to be quorate on ${f.name}`,
       quorumWaitHint(model, f),
     ),
-    sh`say "host "${host.name}" removed from cluster "${name}". Before it boots again, reinstall it or separate it (Proxmox docs: 'Separate a Node Without Reinstalling'): with its old configuration it would try to rejoin"`,
-  );
+  ];
 }

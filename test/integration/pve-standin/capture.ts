@@ -5,12 +5,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterMembership } from "../../../components/ClusterMembership";
 import type { Model } from "../../../core/model";
 
-/** How the SDK marks a secret value on the wire (rpc.ts specialSigKey / specialSecretSig). */
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET = "1b47061264138c4ac30d75fd1eb44270";
-export const COMMAND_TYPE = "command:remote:Command";
+import { isSecret, promiseOf, recordMocks, unwrap, type Inputs } from "../../helpers/mocks";
 
-type Inputs = Record<string, unknown>;
+export { COMMAND_TYPE, isSecret, promiseOf, unwrap } from "../../helpers/mocks";
 
 export interface CapturedCommand {
   /** Resource name, e.g. "homelab-membership-join-pve-mid". */
@@ -60,46 +57,13 @@ export const FAKE_FINGERPRINT = Array.from({ length: 32 }, (_, i) =>
   (i * 7 + 16).toString(16).toUpperCase(),
 ).join(":");
 
-export const isSecret = (v: unknown): v is { value: unknown } =>
-  typeof v === "object" && v !== null && (v as Inputs)[SECRET_SIG] === SECRET;
-
-/** Remove secret wrappers anywhere in a wire value. */
-export function unwrap(v: unknown): unknown {
-  if (isSecret(v)) return unwrap(v.value);
-  if (Array.isArray(v)) return v.map(unwrap);
-  if (typeof v === "object" && v !== null) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
-  }
-  return v;
-}
-
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
-}
-
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 export async function captureMembership(model: Model, opts: CaptureOptions = {}): Promise<Capture> {
-  const wire = new Map<string, { type: string; inputs: Inputs }>();
-  const registered: { type: string; name: string }[] = [];
   const stdout = opts.createStdout ?? `${FAKE_FINGERPRINT}\n`;
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registered.push({ type: args.type, name: args.name });
-        wire.set(args.name, { type: args.type, inputs: args.inputs as Inputs });
-        const state = args.name.endsWith("-create")
-          ? { ...args.inputs, stdout, stderr: "" }
-          : { ...args.inputs, stdout: "", stderr: "" };
-        return { id: `${args.name}-id`, state };
-      },
-      call: (args) => args.inputs,
-    },
-    "pve-homelab",
-    "test",
-    false,
-  );
-  const options = new Map<string, pulumi.ResourceOptions>();
+  const recorder = await recordMocks({
+    state: (args) => ({ ...args.inputs, stdout: args.name.endsWith("-create") ? stdout : "", stderr: "" }),
+  });
   const component = new ClusterMembership(
     opts.name ?? `${model.clusterName}-membership`,
     {
@@ -107,15 +71,7 @@ export async function captureMembership(model: Model, opts: CaptureOptions = {})
       sshPrivateKey: pulumi.secret(opts.sshPrivateKey ?? "-----BEGIN OPENSSH PRIVATE KEY-----\nfake\n"),
       ...(opts.rootPassword === undefined ? {} : { rootPassword: pulumi.secret(opts.rootPassword) }),
     },
-    {
-      // Legacy transformations run under mocks (transforms do not); this one only records the options.
-      transformations: [
-        (t) => {
-          options.set(t.name, t.opts);
-          return undefined;
-        },
-      ],
-    },
+    { transformations: recorder.transformations },
   );
   await promiseOf(component.ready);
   await Promise.all([promiseOf(component.urn), ...component.commands.map((c) => promiseOf(c.urn))]);
@@ -123,9 +79,8 @@ export async function captureMembership(model: Model, opts: CaptureOptions = {})
   const names = await Promise.all(component.commands.map(urnName));
   const commands: CapturedCommand[] = [];
   for (const name of names) {
-    const seen = wire.get(name);
-    if (!seen) throw new Error(`${name} never reached the mock engine`);
-    const o = options.get(name) ?? {};
+    const seen = recorder.byName(name);
+    const o = recorder.options.get(name) ?? {};
     const deps = o.dependsOn === undefined ? [] : Array.isArray(o.dependsOn) ? o.dependsOn : [o.dependsOn];
     const inputs = seen.inputs;
     const connection = unwrap(inputs.connection) as Inputs;
@@ -153,5 +108,6 @@ export async function captureMembership(model: Model, opts: CaptureOptions = {})
     if (!found) throw new Error(`no command ${name} among ${commands.map((c) => c.name).join(", ")}`);
     return found;
   };
+  const registered = recorder.registered.map((r) => ({ type: r.type, name: r.name }));
   return { component, commands, registered, byName };
 }

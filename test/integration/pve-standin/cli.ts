@@ -7,7 +7,8 @@
 //   pvecm create NAME [--nodeid N] [--votes V] [--link0 [address=]IP]
 //       refuses when the node already has a cluster config; writes a Proxmox-shaped corosync.conf (config_version
 //       1, core/corosync renderCorosyncConf) to /etc/pve and the local /etc/corosync, an authkey, a self-signed
-//       /etc/pve/nodes/<node>/pve-ssl.pem, then (re)starts corosync.
+//       /etc/pve/nodes/<node>/pve-ssl.pem and the SSH trust files (as updatecerts below: pveproxy's start runs
+//       `pvecm updatecerts --silent`), then (re)starts corosync.
 //   pvecm add HOST --fingerprint FP [--nodeid N] [--votes V] [--link0 [address=]IP]     password: first stdin line
 //       the joinability checks of assert_joinable (authkey, cluster config, guests, corosync running, link0 local),
 //       then the API join: checks the certificate HOST serves against FP (before sending the password), logs in with
@@ -15,6 +16,13 @@
 //       cluster lock, duplicate name/nodeid/address checks, node appended with config_version + 1, written to
 //       /etc/pve by .new + rename (the pmxcfs double propagates it to live nodes and reloads). Then finish_join:
 //       authkey + corosync.conf written locally, corosync started, bounded wait for quorum.
+//       Then finish_join's updatecerts_and_ssh(force): node files with a NEW pve-ssl.pem, the cluster-wide root
+//       SSH trust (setup_ssh_keys: /root/.ssh/authorized_keys becomes a link to /etc/pve/priv/authorized_keys, the
+//       old file merged in by ssh_merge_keys with this node's root key) and /etc/pve/nodes/<node>/ssh_known_hosts
+//       (ssh_create_node_known_hosts: "<node> <host key>", what PVE::SSHInfo pins with HostKeyAlias=<node>).
+//   pvecm updatecerts [--force] [--silent] [--unmerge-known-hosts]
+//       updatecerts_and_ssh: the same node files and SSH trust, a new certificate only with --force; refuses
+//       without quorum unless --silent. This is how Proxmox replaces a reinstalled node's stale host key.
 //   pvecm delnode NAME        quorum check, cluster lock, node removed (config_version + 1), `corosync-cfgtool -k`
 //       (allowed to fail). Like Proxmox, it does NOT check that the node is offline: the scripts must.
 //   pvesh get /cluster/status --output-format json        cluster entry {name, nodes, version, quorate} and node
@@ -25,7 +33,9 @@
 //
 // Deviations, all forced by the testbed: /etc/pve is ONE directory shared by every node (the pmxcfs double), so
 // a node's own cluster state is read from its LOCAL /etc/corosync/corosync.conf (present only on cluster nodes);
-// the API join travels over the nodes' root SSH trust instead of HTTPS on port 8006; the root password is a
+// the API join travels over SSH with the stand-in's own key and known hosts (/root/.pve-standin/api_*) instead of
+// HTTPS on port 8006; Proxmox reads the RSA host and root keys (ssh_host_rsa_key.pub, id_rsa.pub), the testbed's
+// nodes only have ed25519 keys, so those are used, and ssh_merge_keys' de-duplication applies to them too; the root password is a
 // SHA-256 in /root/.pve-standin/ (not /etc/shadow); guests are /etc/pve/nodes/<node>/{qemu-server,lxc}/*.conf
 // files; quorum_votes is always written (Proxmox omits a 0); --use_ssh and --force are not modelled. Every call
 // is appended to /root/.pve-standin/calls.log (arguments only, never stdin).
@@ -34,6 +44,7 @@ import { spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import { makeSelfSignedCert } from "../../helpers/certs";
 import {
   readClusterName,
   readConfigVersion,
@@ -44,6 +55,7 @@ import {
   type RenderNode,
   type RenderQuorum,
 } from "../../../core/corosync";
+import { clientSshArgv } from "../testbed/testbed";
 
 const LOCAL_CONF = "/etc/corosync/corosync.conf";
 const AUTHKEY = "/etc/corosync/authkey";
@@ -53,6 +65,12 @@ export const STATE_DIR = "/root/.pve-standin";
 export const PASSWORD_FILE = `${STATE_DIR}/root-password.sha256`;
 export const CALLS_FILE = `${STATE_DIR}/calls.log`;
 const SELF = "/usr/local/sbin/pvecm";
+export const API_KEY = `${STATE_DIR}/api_key`;
+export const API_KNOWN_HOSTS = `${STATE_DIR}/api_known_hosts`;
+const CLUSTER_AUTHORIZED_KEYS = "/etc/pve/priv/authorized_keys";
+const ROOT_AUTHORIZED_KEYS = "/root/.ssh/authorized_keys";
+const ROOT_PUBLIC_KEY = "/root/.ssh/id_ed25519.pub";
+const HOST_PUBLIC_KEY = "/etc/ssh/ssh_host_ed25519_key.pub";
 
 class Die extends Error {
   constructor(
@@ -167,36 +185,99 @@ function withClusterLock<T>(fn: () => T): T {
 
 /** Proxmox's certificate files of a node: pve-ssl.pem is made at install/create time; pveproxy serves
  *  pveproxy-ssl.pem instead when one is installed (custom or ACME). */
-function ensureNodeCert(node: string, address: string): void {
+function ensureNodeCert(node: string, address: string, force = false): void {
   const dir = `/etc/pve/nodes/${node}`;
   fs.mkdirSync(dir, { recursive: true });
-  if (exists(`${dir}/pve-ssl.pem`)) return;
-  const r = run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${dir}/pve-ssl.key`,
-    "-out",
-    `${dir}/pve-ssl.pem`,
-    "-days",
-    "730",
-    "-subj",
-    `/OU=PVE Cluster Node/O=Proxmox Virtual Environment (stand-in)/CN=${node}.testbed.lan`,
-    "-addext",
-    `subjectAltName=DNS:${node},IP:${address}`,
-  ]);
-  if (r.code !== 0) die(`generating pve-ssl.pem failed: ${r.stderr}`);
+  if (exists(`${dir}/pve-ssl.pem`) && !force) return;
+  try {
+    makeSelfSignedCert({
+      keyFile: `${dir}/pve-ssl.key`,
+      certFile: `${dir}/pve-ssl.pem`,
+      days: 730,
+      subject: `/OU=PVE Cluster Node/O=Proxmox Virtual Environment (stand-in)/CN=${node}.testbed.lan`,
+      altName: `DNS:${node},IP:${address}`,
+    });
+  } catch (e) {
+    die(`generating pve-ssl.pem failed: ${(e as Error).message}`);
+  }
 }
 
 function servedCert(node: string): string {
   const dir = `/etc/pve/nodes/${node}`;
   const file = exists(`${dir}/pveproxy-ssl.pem`) ? `${dir}/pveproxy-ssl.pem` : `${dir}/pve-ssl.pem`;
   return fs.readFileSync(file, "utf8");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SSH trust, as PVE::Cluster::Setup does it.
+
+/** setup_ssh_keys: the cluster-wide authorized_keys (seeded from root's file once), root's file kept as `.org`
+ *  and replaced by a link to it. */
+function setupSshKeys(): void {
+  fs.mkdirSync("/etc/pve/priv", { recursive: true, mode: 0o700 });
+  if (!exists(CLUSTER_AUTHORIZED_KEYS)) {
+    const old = isPlainFile(ROOT_AUTHORIZED_KEYS) ? fs.readFileSync(ROOT_AUTHORIZED_KEYS, "utf8") : "";
+    fs.writeFileSync(CLUSTER_AUTHORIZED_KEYS, old, { mode: 0o400, flag: "wx" });
+  }
+  if (isPlainFile(ROOT_AUTHORIZED_KEYS)) fs.renameSync(ROOT_AUTHORIZED_KEYS, `${ROOT_AUTHORIZED_KEYS}.org`);
+  if (!isLink(ROOT_AUTHORIZED_KEYS)) fs.symlinkSync(CLUSTER_AUTHORIZED_KEYS, ROOT_AUTHORIZED_KEYS);
+}
+
+const isLink = (p: string) => fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+const isPlainFile = (p: string) => fs.lstatSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
+
+/** ssh_merge_keys: the cluster file + root's old file (.org, removed afterwards) + this node's root key, each key
+ *  once (Proxmox de-duplicates ssh-rsa/dsa lines; the testbed's keys are ed25519). */
+function sshMergeKeys(): void {
+  let data = exists(CLUSTER_AUTHORIZED_KEYS) ? fs.readFileSync(CLUSTER_AUTHORIZED_KEYS, "utf8") : "";
+  const backup = `${ROOT_AUTHORIZED_KEYS}.org`;
+  const hadBackup = exists(backup);
+  if (hadBackup) data += `\n${fs.readFileSync(backup, "utf8")}`;
+  if (exists(ROOT_PUBLIC_KEY)) data += `\n${fs.readFileSync(ROOT_PUBLIC_KEY, "utf8")}`;
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const line of data.split("\n")) {
+    if (line.trim() === "") continue;
+    const m = /(^|\s)ssh-(rsa|dsa|ed25519)\s+(\S+)(\s|$)/.exec(line);
+    if (!line.startsWith("#") && m) {
+      if (seen.has(m[3]!)) continue;
+      seen.add(m[3]!);
+    }
+    out.push(line);
+  }
+  atomicWrite(CLUSTER_AUTHORIZED_KEYS, out.join("\n") + "\n");
+  if (hadBackup && isLink(ROOT_AUTHORIZED_KEYS)) fs.rmSync(backup);
+}
+
+/** ssh_create_node_known_hosts: /etc/pve/nodes/<node>/ssh_known_hosts = "<node> <host key>" (overwritten, so a
+ *  reinstalled node's new key replaces the stale one). */
+function sshCreateNodeKnownHosts(node: string): void {
+  const m = /^(ssh-\S+\s\S+)/m.exec(fs.readFileSync(HOST_PUBLIC_KEY, "utf8"));
+  if (!m) die(`can't parse ${HOST_PUBLIC_KEY}`);
+  fs.mkdirSync(`/etc/pve/nodes/${node}`, { recursive: true });
+  atomicWrite(`/etc/pve/nodes/${node}/ssh_known_hosts`, `${node} ${m![1]}`);
+}
+
+/** updatecerts_and_ssh(force_new_cert, silent). */
+function updatecertsAndSsh(forceNewCert: boolean, silent: boolean): void {
+  const p = (line: string) => (silent ? undefined : say(line));
+  if (!isQuorate()) {
+    if (silent) return;
+    die("no quorum - unable to update files");
+  }
+  setupSshKeys();
+  const node = os.hostname();
+  p("(re)generate node files");
+  if (forceNewCert) p("generate new node certificate");
+  ensureNodeCert(node, resolveHost(node), forceNewCert);
+  p("merge authorized SSH keys");
+  sshMergeKeys();
+  sshCreateNodeKnownHosts(node);
+}
+
+function pvecmUpdatecerts(args: readonly string[]): void {
+  const { opts } = parseArgs(args, { force: "flag", silent: "flag", "unmerge-known-hosts": "flag" });
+  updatecertsAndSsh(opts.force === true, opts.silent === true);
 }
 
 const toRender = (n: CorosyncNode): RenderNode => ({
@@ -264,10 +345,14 @@ function pvecmCreate(args: readonly string[]): void {
   atomicWrite(PVE_CONF, conf);
   // pmxcfs would copy it to the local file on this node; the double only serves nodes whose corosync runs.
   fs.writeFileSync(LOCAL_CONF, conf, { mode: 0o644 });
+  setupSshKeys();
+  sshMergeKeys();
   ensureNodeCert(node, address);
   say("Restart corosync and cluster filesystem");
   const r = run("systemctl", ["restart", "corosync"]);
   if (r.code !== 0) die(`command 'systemctl restart corosync pve-cluster' failed: ${r.stderr.trim()}`);
+  // pveproxy's start runs `pvecm updatecerts --silent`: the node's ssh_known_hosts appears then.
+  sshCreateNodeKnownHosts(node);
 }
 
 interface JoinRequest {
@@ -289,7 +374,7 @@ function readPasswordLine(): string {
 function api(host: string, op: string, input?: string) {
   return run(
     "ssh",
-    ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5", `root@${host}`, "--", SELF, "__standin-api", op],
+    clientSshArgv(API_KEY, API_KNOWN_HOSTS, host, `${SELF} __standin-api ${op}`).slice(1),
     input ?? "",
   );
 }
@@ -363,6 +448,8 @@ function pvecmAdd(args: readonly string[]): void {
     spawnSync("sleep", ["0.2"]);
   }
   say("OK");
+  updatecertsAndSsh(true, false);
+  say("generated new node certificate, restart pveproxy and pvedaemon services");
   say(`successfully added node '${node}' to cluster.`);
 }
 
@@ -530,6 +617,7 @@ function main(argv: readonly string[]): number {
     else if (tool === "pvecm" && sub === "create") pvecmCreate(args);
     else if (tool === "pvecm" && sub === "add") pvecmAdd(args);
     else if (tool === "pvecm" && sub === "delnode") pvecmDelnode(args);
+    else if (tool === "pvecm" && sub === "updatecerts") pvecmUpdatecerts(args);
     else if (tool === "pvecm" && sub === "__standin-api" && args[0] === "cert")
       process.stdout.write(servedCert(os.hostname()));
     else if (tool === "pvecm" && sub === "__standin-api" && args[0] === "join") apiJoin();

@@ -6,6 +6,9 @@
 //   pve.addGuest(node, "qemu", 100) / pve.removeGuests(node)
 //   pve.leaveCluster(node)          back to a standalone node: corosync stopped, local config and authkey gone
 //   pve.fingerprint(node)           SHA-256 of the certificate the node's pveproxy would serve (node:crypto)
+//   pve.reinstall(node)             tb.reinstallNode (new host and root keys, no cluster) + a fresh stand-in install
+//   pve.sshLikeProxmox(from, to, c) root SSH between nodes the way PVE::SSHInfo does it (HostKeyAlias=<to>,
+//                                   /etc/pve/nodes/<to>/ssh_known_hosts, no global known_hosts)
 //
 // Each node gets /usr/local/sbin/pvecm and /usr/local/sbin/pvesh: small wrappers that run cli.ts with this
 // process's Node inside the node's namespaces (so hostname, /etc/corosync, /root are the node's own). cli.ts is
@@ -18,7 +21,8 @@ import { existsSync, promises as fs, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Testbed } from "../testbed";
-import { CALLS_FILE, PASSWORD_FILE, STATE_DIR } from "./cli";
+import type { RunResult } from "../testbed/exec";
+import { API_KEY, API_KNOWN_HOSTS, CALLS_FILE, PASSWORD_FILE, STATE_DIR } from "./cli";
 
 export interface StandinCall {
   readonly at: number;
@@ -80,7 +84,62 @@ function wrapper(tool: "pvecm" | "pvesh", program: readonly string[]): string {
 }
 
 export class Standin {
-  constructor(private readonly tb: Testbed) {}
+  constructor(
+    private readonly tb: Testbed,
+    private readonly passwordHash: string,
+  ) {}
+
+  /** The stand-in's per-node install: state dir, root password, the API transport's key and known hosts (every
+   *  node's), its public key authorized for root. */
+  async installOn(node: string): Promise<void> {
+    const dir = this.tb.hostPath(node, STATE_DIR);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fs.writeFile(this.tb.hostPath(node, PASSWORD_FILE), `${this.passwordHash}\n`, { mode: 0o600 });
+    await fs.copyFile(apiKeyPath(this.tb), this.tb.hostPath(node, API_KEY));
+    await fs.chmod(this.tb.hostPath(node, API_KEY), 0o600);
+    const pub = readFileSync(`${apiKeyPath(this.tb)}.pub`, "utf8").trim();
+    const authorized = this.tb.hostPath(node, "/root/.ssh/authorized_keys");
+    const text = existsSync(authorized) ? readFileSync(authorized, "utf8") : "";
+    if (!text.includes(pub)) await fs.appendFile(authorized, `${pub}\n`, { mode: 0o600 });
+    await this.writeApiKnownHosts();
+  }
+
+  private async writeApiKnownHosts(): Promise<void> {
+    const lines = this.tb.nodes.map((n) => `${n.name},${n.address} ${n.hostKey}`).join("\n") + "\n";
+    for (const n of this.tb.nodes) {
+      await fs.mkdir(this.tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
+      await fs.writeFile(this.tb.hostPath(n.name, API_KNOWN_HOSTS), lines, { mode: 0o600 });
+    }
+  }
+
+  /** A reinstalled node (see tb.reinstallNode) with the stand-in installed again. */
+  async reinstall(node: string): Promise<void> {
+    await this.tb.reinstallNode(node);
+    await this.installOn(node);
+  }
+
+  /** Root SSH from `from` to `to` with the options PVE::SSHInfo::ssh_info_to_ssh_opts builds for Proxmox's own
+   *  node-to-node SSH: BatchMode, HostKeyAlias=<to>, UserKnownHostsFile=/etc/pve/nodes/<to>/ssh_known_hosts and
+   *  no global known_hosts. */
+  sshLikeProxmox(from: string, to: string, command: string): Promise<RunResult> {
+    const argv = [
+      "ssh",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `HostKeyAlias=${to}`,
+      "-o",
+      `UserKnownHostsFile=/etc/pve/nodes/${to}/ssh_known_hosts`,
+      "-o",
+      "GlobalKnownHostsFile=none",
+      "-o",
+      "ConnectTimeout=5",
+      `root@${this.tb.node(to).address}`,
+      "--",
+      command,
+    ];
+    return this.tb.exec(from, argv, { timeoutMs: 30_000 });
+  }
 
   calls(node: string): StandinCall[] {
     const file = this.tb.hostPath(node, CALLS_FILE);
@@ -131,13 +190,21 @@ export class Standin {
   }
 }
 
+/** The stand-in API transport's private key (host side, copied into each node). */
+const apiKeyPath = (tb: Testbed) => path.join(tb.root, "pve-standin-api-key");
+
 /** Install the stand-in on every node and put each node in the state of a fresh Proxmox install: no cluster
  *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password. */
 export async function installStandin(tb: Testbed, opts: StandinOptions): Promise<Standin> {
   checkTools();
-  const standin = new Standin(tb);
   const hash = createHash("sha256").update(opts.rootPassword).digest("hex");
+  const standin = new Standin(tb, hash);
   const program = standinProgram(tb.root);
+  const key = apiKeyPath(tb);
+  if (!existsSync(key)) {
+    const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pve-standin-api", "-f", key]);
+    if (r.status !== 0) throw new Error(`ssh-keygen for the stand-in API key failed: ${String(r.stderr)}`);
+  }
   for (const n of tb.nodes) {
     for (const tool of ["pvecm", "pvesh"] as const) {
       await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
@@ -145,8 +212,7 @@ export async function installStandin(tb: Testbed, opts: StandinOptions): Promise
       });
     }
     await standin.leaveCluster(n.name);
-    await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
-    await fs.writeFile(tb.hostPath(n.name, PASSWORD_FILE), `${hash}\n`, { mode: 0o600 });
+    await standin.installOn(n.name);
   }
   await fs.rm(tb.pvePath("corosync.conf"), { force: true });
   await standin.clearCalls();

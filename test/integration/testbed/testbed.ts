@@ -382,6 +382,24 @@ export async function startTestbed(opts: TestbedOptions = {}): Promise<Testbed> 
   }
 }
 
+/** `ip` argv that runs argv in a network namespace with a private mount and UTS namespace, through an enter
+ *  script that sets up the host's file view (bind mounts, hostname) and then execs argv. */
+export function enterArgv(netns: string, enterScript: string, argv: readonly string[]): string[] {
+  return [
+    "netns",
+    "exec",
+    netns,
+    "unshare",
+    "--mount",
+    "--uts",
+    "--propagation",
+    "private",
+    "/bin/sh",
+    enterScript,
+    ...argv,
+  ];
+}
+
 /**
  * The OpenSSH client command line the testbed uses, as Pulumi's remote.Command connects: key only, only the
  * pinned host key counts (no global known_hosts), no prompts, bounded connect. Shared by tb.ssh and tests that
@@ -818,19 +836,7 @@ esac
   // Running things.
 
   private nodeArgv(n: TestbedNode, argv: readonly string[]): string[] {
-    return [
-      "netns",
-      "exec",
-      n.netns,
-      "unshare",
-      "--mount",
-      "--uts",
-      "--propagation",
-      "private",
-      "/bin/sh",
-      path.join(n.dir, "enter.sh"),
-      ...argv,
-    ];
+    return enterArgv(n.netns, path.join(n.dir, "enter.sh"), argv);
   }
 
   /** Run argv inside the node (its network namespace and its file view, hostname = node name). */
@@ -873,6 +879,42 @@ esac
     } finally {
       if (tmpKh) await fs.rm(tmpKh, { force: true });
     }
+  }
+
+  /**
+   * Reinstall a node, as from the Proxmox installer: every process stopped, a NEW SSH host key and root key,
+   * /root/.ssh holding only the admin's key (this harness's client key) and no known_hosts, no corosync config or
+   * authkey, nothing in /var/lib/corosync. The client's known_hosts pins the new key; sshd is started again
+   * (corosync is not: a fresh node is in no cluster). Returns the node with its new keys.
+   */
+  async reinstallNode(name: string): Promise<TestbedNode> {
+    const n = this.node(name);
+    await this.stopCorosync(name).catch(() => undefined);
+    await killNetnsProcesses(n.netns);
+    const etcSsh = path.join(n.dir, "etc-ssh");
+    const dotSsh = path.join(n.dir, "root", ".ssh");
+    await fs.rm(path.join(etcSsh, "ssh_host_ed25519_key"), { force: true });
+    await fs.rm(path.join(etcSsh, "ssh_host_ed25519_key.pub"), { force: true });
+    await fs.rm(dotSsh, { recursive: true, force: true });
+    await fs.mkdir(dotSsh, { mode: 0o700 });
+    for (const sub of ["etc-corosync", "var-lib-corosync"]) {
+      await fs.rm(path.join(n.dir, sub), { recursive: true, force: true });
+      await fs.mkdir(path.join(n.dir, sub), { mode: 0o755 });
+    }
+    const hostKey = await this.keygen(path.join(etcSsh, "ssh_host_ed25519_key"), `root@${name}`);
+    const rootPublicKey = await this.keygen(path.join(dotSsh, "id_ed25519"), `root@${name}`);
+    const clientPub = (await fs.readFile(`${this.clientKeyPath}.pub`, "utf8")).trim();
+    await fs.writeFile(path.join(dotSsh, "authorized_keys"), `${clientPub}\n`, { mode: 0o600 });
+    const fresh: TestbedNode = { ...n, hostKey, rootPublicKey };
+    (this.nodes as TestbedNode[])[this.nodes.indexOf(n)] = fresh;
+    this.nodeByName.set(name, fresh);
+    const kh = path.join(this.root, "client", "known_hosts");
+    const lines = (await fs.readFile(kh, "utf8"))
+      .split("\n")
+      .filter((l) => l && !l.startsWith(`${n.address} `));
+    await fs.writeFile(kh, [...lines, `${n.address} ${hostKey}`].join("\n") + "\n", { mode: 0o600 });
+    await this.startSshd(name);
+    return fresh;
   }
 
   /** Root SSH from one node to another by name, with the node's own key and known_hosts (Proxmox-style trust). */

@@ -41,6 +41,7 @@ export function layoutModel(l: Layout): Model {
     acknowledgeQuorumRisk: false,
     quorum: l.quorum,
     vms: [],
+    retiredHosts: [],
     proxmox: { endpoint: "https://10.99.0.1:8006/", insecure: false },
   };
 }

@@ -55,14 +55,7 @@ export async function grayWalk(layout: Layout, opts: VqsimOptions = {}): Promise
       if (one.length > 0) obs.push({ up: one, kind: "warm", quorate: q.get(1)! });
     };
     await record();
-    for (let k = 1; k < 1 << (n - 1); k++) {
-      const i = lowestBit(k) + 1;
-      const to = inOne.has(i) ? 0 : 1;
-      if (to === 1) inOne.add(i);
-      else inOne.delete(i);
-      await sim.command(`split ${to}:${ids[i]}`);
-      await record();
-    }
+    await walkSplits(sim, ids, inOne, record);
     return { observations: obs };
   });
 }
@@ -173,16 +166,29 @@ export async function deviceWalk(layout: Layout, opts: VqsimOptions = {}): Promi
     };
     await sim.settle(partitionsOf(ids, all, []), 2 * DEVICE_POLL_MS + 60);
     await record();
-    for (let k = 1; k < 1 << (n - 1); k++) {
-      const i = lowestBit(k) + 1;
-      const to = inOne.has(i) ? 0 : 1;
-      if (to === 1) inOne.add(i);
-      else inOne.delete(i);
-      await sim.command(`split ${to}:${ids[i]}`);
-      await record();
-    }
+    await walkSplits(sim, ids, inOne, record);
     return { observations: obs };
   });
+}
+
+/**
+ * Every two-way split of the nodes, one node moved between partitions 0 and 1 per step (Gray code order, node 0
+ * always in partition 0), calling `record` after each move; `inOne` holds the nodes now in partition 1.
+ */
+async function walkSplits(
+  sim: Vqsim,
+  ids: readonly number[],
+  inOne: Set<number>,
+  record: () => Promise<void>,
+): Promise<void> {
+  for (let k = 1; k < 1 << (ids.length - 1); k++) {
+    const i = lowestBit(k) + 1;
+    const to = inOne.has(i) ? 0 : 1;
+    if (to === 1) inOne.add(i);
+    else inOne.delete(i);
+    await sim.command(`split ${to}:${ids[i]}`);
+    await record();
+  }
 }
 
 /** Wait for the initial full cluster; report a refused config instead of settling. */

@@ -18,8 +18,11 @@ import {
   joinStdin,
   memberScript,
   PVESH_FIELDS_PERL,
+  retireScript,
+  retireStdin,
 } from "../../../core/scripts/membership";
 import { TEST_SECRET_KEYS, withEdit } from "../../fixtures/stacks";
+import { makeSelfSignedCert } from "../../helpers/certs";
 
 const FP = Array.from({ length: 32 }, (_, i) =>
   (i * 5 + 17).toString(16).toUpperCase().padStart(2, "0"),
@@ -114,6 +117,8 @@ const STUBS: Record<string, string> = {
     "",
   ].join("\n"),
   "corosync-quorumtool": '#!/bin/sh\nexit "$(cat "$STUB/quorum-rc")"\n',
+  "corosync-cmapctl":
+    '#!/bin/sh\n[ -f "$STUB/expected" ] || exit 1\necho "quorum.expected_votes (u32) = $(cat "$STUB/expected")"\n',
 };
 
 interface Call {
@@ -143,7 +148,7 @@ class StubHost {
     return this;
   }
 
-  set(file: "pvecm-rc" | "quorum-rc", value: number): this {
+  set(file: "pvecm-rc" | "quorum-rc" | "expected", value: number): this {
     writeFileSync(path.join(this.dir, file), String(value));
     return this;
   }
@@ -435,25 +440,14 @@ describe("scripts: membership", () => {
     before(() => {
       const dir = mkdtempSync(path.join(os.tmpdir(), "pvehl-cert-"));
       const make = (name: string) => {
-        const r = spawnSync("openssl", [
-          "req",
-          "-x509",
-          "-newkey",
-          "ec",
-          "-pkeyopt",
-          "ec_paramgen_curve:prime256v1",
-          "-nodes",
-          "-keyout",
-          path.join(dir, `${name}.key`),
-          "-out",
-          path.join(dir, `${name}.pem`),
-          "-days",
-          "1",
-          "-subj",
-          `/CN=${name}`,
-        ]);
-        assert.equal(r.status, 0, "openssl must be installed (apt-get install openssl)");
-        return readFileSync(path.join(dir, `${name}.pem`), "utf8");
+        const certFile = path.join(dir, `${name}.pem`);
+        makeSelfSignedCert({
+          keyFile: path.join(dir, `${name}.key`),
+          certFile,
+          days: 1,
+          subject: `/CN=${name}`,
+        });
+        return readFileSync(certFile, "utf8");
       };
       cert = make("pve-ssl");
       customCert = make("pveproxy-ssl");
@@ -597,6 +591,90 @@ describe("scripts: membership", () => {
         assert.equal(r.code, 1);
         assert.match(r.stderr, /this host is 'pve-high', expected pve-low/);
       }
+    });
+  });
+
+  describe("retire step (retiredHosts)", () => {
+    const RETIRED = model((v) => {
+      v.hosts.splice(2, 1);
+      v.retiredHosts = [{ name: "pve-high", nodeId: 3 }];
+    });
+    const gone = RETIRED.retiredHosts[0]!;
+    const stdin = retireStdin(RETIRED, gone);
+    const offline = () =>
+      stub("pve-low")
+        .state("/cluster/config/nodes", configNodes(homelabNodes()))
+        .state("/cluster/status", clusterStatus("homelab", "pve-low", homelabNodes(false), true));
+
+    it("says on stdin what it removes, readable in pulumi preview", () => {
+      assert.equal(
+        stdin,
+        "remove pve-high (nodeid 3) from cluster homelab: pvecm delnode pve-high on pve-low\n",
+      );
+    });
+
+    it("removes an offline host with pvecm delnode, waits until it left the nodelist, and says so on stdout", () => {
+      const s = offline().state("/cluster/config/nodes", configNodes(homelabNodes().slice(0, 2)), "delnode");
+      const r = s.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        s.calls().map((c) => c.argv),
+        [["delnode", "pve-high"]],
+      );
+      assert.equal(r.stdout, "pve-high: removed from cluster homelab\n");
+      assert.match(r.stderr, /afterwards: expected 4, quorum 3, online 4/);
+    });
+
+    it("does nothing when the host is no longer in the nodelist (a re-run)", () => {
+      const s = stub("pve-low").state("/cluster/config/nodes", configNodes(homelabNodes().slice(0, 2)));
+      const r = s.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "pve-high: not a member of cluster homelab\n");
+      assert.deepEqual(s.calls(), []);
+    });
+
+    it("refuses while the host is online, without calling pvecm", () => {
+      const s = stub("pve-low")
+        .state("/cluster/config/nodes", configNodes(homelabNodes()))
+        .state("/cluster/status", clusterStatus("homelab", "pve-low", homelabNodes(true), true));
+      const r = s.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /host pve-high is still online in cluster homelab; nothing was removed\. Proxmox requires/,
+      );
+      assert.deepEqual(s.calls(), []);
+    });
+
+    it("refuses a nodelist entry with another nodeid than retiredHosts declares", () => {
+      const nodes = homelabNodes(false).map((n) => (n.name === "pve-high" ? { ...n, nodeid: 7 } : n));
+      const s = stub("pve-low").state("/cluster/config/nodes", configNodes(nodes));
+      const r = s.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /pve-high has nodeid 7 in cluster homelab, but retiredHosts declares nodeid 3/);
+      assert.deepEqual(s.calls(), []);
+    });
+
+    it("refuses when the online members would not be quorate without the host (an expected_votes override stays)", () => {
+      const s = offline().set("expected", 9);
+      const r = s.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stderr,
+        /would leave the online members of cluster homelab with 4 of 9 expected votes, below the quorum of 5/,
+      );
+      assert.deepEqual(s.calls(), []);
+    });
+
+    it("refuses without quorum, and a stdin that is not its own line", () => {
+      const inquorate = offline().set("quorum-rc", 2);
+      const r = inquorate.run(retireScript(RETIRED, gone), stdin);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /the cluster is not quorate/);
+      const wrong = offline().run(retireScript(RETIRED, gone), "remove pve-mid\n");
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /stdin must be the line/);
+      assert.deepEqual(inquorate.calls(), []);
     });
   });
 

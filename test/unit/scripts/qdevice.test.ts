@@ -7,7 +7,6 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadModel } from "../../../core/config";
 import { readClusterName, readNodelist, readQuorum } from "../../../core/corosync";
 import type { Model } from "../../../core/model";
 import {
@@ -22,10 +21,8 @@ import {
 import { confReader, deviceVotingProbe, requireAllOnline } from "../../../core/scripts/qdevice/blocks";
 import { prelude } from "../../../core/scripts/lib";
 import { quote } from "../../../core/shell";
-import { KEY_HIGH, KEY_LOW, KEY_MID, TEST_SECRET_KEYS } from "../../fixtures/stacks";
+import { KEY_HIGH, stackModel } from "../../fixtures/stacks";
 
-const KEYS = [KEY_LOW, KEY_MID, KEY_HIGH, KEY_MID];
-const POWER = ["always-on", "sometimes-on", "usually-off", "usually-off"];
 const HOSTILE = [
   "$(touch PWNED)",
   "`touch PWNED`",
@@ -35,29 +32,14 @@ const HOSTILE = [
 ];
 
 function stack(n: number, mode: "qdevice" | "weighted" | "default" = "qdevice", user = "root"): Model {
-  const loaded = loadModel({
-    values: {
-      clusterName: "homelab",
-      hosts: Array.from({ length: n }, (_, i) => ({
-        name: `pve${i + 1}`,
-        nodeId: i + 1,
-        address: `192.168.1.${21 + i}`,
-        power: POWER[i],
-        votes: mode === "weighted" && i === 0 ? n : 1,
-        hostKey: KEYS[i],
-      })),
-      quorum:
-        mode === "qdevice"
-          ? { mode, device: { address: "192.168.1.50", hostKey: KEY_HIGH, sshUser: user } }
-          : { mode },
-      vms: [],
-      sshUser: user,
-      ...Object.fromEntries([...TEST_SECRET_KEYS].map((k) => [k, "[secret]"])),
-    },
-    secretKeys: TEST_SECRET_KEYS,
+  return stackModel({
+    votes: Array.from({ length: n }, (_, i) => (mode === "weighted" && i === 0 ? n : 1)),
+    quorum:
+      mode === "qdevice"
+        ? { mode, device: { address: "192.168.1.50", hostKey: KEY_HIGH, sshUser: user } }
+        : { mode },
+    extra: { sshUser: user },
   });
-  assert.ok(loaded.model, JSON.stringify(loaded.findings));
-  return loaded.model;
 }
 const planOf = (m: Model): QDevicePlan => {
   const p = qdevicePlan(m);

@@ -25,6 +25,7 @@ import {
 } from "../../../core/corosync";
 import { quote, sh } from "../../../core/shell";
 import { inquorateAdvice } from "../../../core/scripts/lib";
+import { testAwks } from "../../helpers/awks";
 import {
   corosyncEditFunctions,
   heredocFunction,
@@ -39,10 +40,8 @@ import {
 const FIXTURES = join(__dirname, "../../fixtures/corosync");
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 
-/** Every awk this machine has; mawk (Debian's and Proxmox's default) must be among them. */
-const AWKS = ["mawk", "gawk", "original-awk"].filter((a) =>
-  ["/usr/bin", "/bin"].some((d) => existsSync(join(d, a))),
-);
+/** mawk and gawk (required), and the one-true-awk when installed. */
+const AWKS = testAwks();
 
 /** bash -c SCRIPT with args; stdin is /dev/null (a socket on stdin would make bash read ~/.bashrc). */
 function bash(
