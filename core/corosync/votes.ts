@@ -206,7 +206,7 @@ function requestProblems(
     problems.push({
       code: "undeclared-node",
       message: `The nodelist has nodes the stack does not declare: ${undeclared.map((n) => `${n.node.name} (nodeid ${n.node.nodeId})`).join(", ")}.`,
-      fix: "declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up",
+      fix: "declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)",
     });
   }
   if (options.expectNodes) problems.push(...driftProblems(nodes, options.expectNodes));

@@ -362,7 +362,7 @@ function request_problems(    i, nm, known, k, all, und, diffs, have) {
   }
   und = ""
   for (i = 1; i <= NN; i++) if (!(NNAME[i] in DSET)) und = und (und == "" ? "" : ", ") NNAME[i] " (nodeid " NID[i] ")"
-  if (und != "") problem("undeclared-node", "The nodelist has nodes the stack does not declare: " und ".", "declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up")
+  if (und != "") problem("undeclared-node", "The nodelist has nodes the stack does not declare: " und ".", "declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)")
   # Drift: the file's nodelist against the layout (names, nodeids, ring0 addresses).
   for (i = 1; i <= NN; i++) BYNAME[NNAME[i]] = i
   diffs = ""

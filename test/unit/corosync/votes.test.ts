@@ -168,7 +168,7 @@ describe("setVotes", () => {
           e instanceof CorosyncEditError &&
           e.message ===
             "The nodelist has nodes the stack does not declare: pve3 (nodeid 3). " +
-              "Fix: declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up",
+              "Fix: declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)",
       );
     });
 
