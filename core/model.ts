@@ -175,6 +175,11 @@ export interface Model {
   readonly retiredHosts: readonly RetiredHostSpec[];
   readonly sharedStorage: readonly string[];
   readonly acknowledgeQuorumRisk: boolean;
+  /**
+   * false or unset (default): `pulumi destroy` (or dropping a host) leaves cluster membership as it is (the membership
+   * commands are retained); true: it runs `pvecm delnode` for every joined host, which is irreversible.
+   */
+  readonly dismantleOnDestroy?: boolean;
   readonly quorum: QuorumSpec;
   readonly vms: readonly VmSpec[];
   /** Backup jobs; always set by core/config (undefined = none, for hand-built models). */

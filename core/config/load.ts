@@ -112,6 +112,7 @@ function toModel(cfg: ParsedConfig): Model {
     retiredHosts: cfg.retiredHosts.map((r) => ({ name: r.name, nodeId: r.nodeId })),
     sharedStorage: cfg.sharedStorage,
     acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
+    dismantleOnDestroy: cfg.dismantleOnDestroy,
     quorum: {
       ...cfg.quorum,
       device: cfg.quorum.device && {

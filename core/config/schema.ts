@@ -181,6 +181,7 @@ export const configSchema = z.strictObject({
     .default([]),
   sharedStorage: z.array(z.string().min(1)).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
+  dismantleOnDestroy: z.boolean().default(false),
   quorum: quorumSchema.default({
     mode: "weighted",
     twoNode: false,
