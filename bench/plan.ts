@@ -10,6 +10,7 @@
 // ROUNDS interleaved runs after one warm-up of each (tsx's transform cache, the OS page cache).
 // Run: npx tsx bench/plan.ts [rounds]   (or `npm run bench` for every bench script)
 import { spawn } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -87,45 +88,67 @@ export function writeFloorProject(dir: string): void {
   );
 }
 
-/** A 3-host stack with VMS VMs: the homelab hosts without capacity limits, VMs spread round-robin. */
-export function writeBigStack(dir: string): void {
+/** A syntactically valid, random ed25519 host key line (ssh-ed25519 + base64 of the SSH wire format). */
+function fakeHostKey(): string {
+  const der = generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "der" });
+  const raw = der.subarray(der.length - 32);
+  const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+  return `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(raw)]).toString("base64")}`;
+}
+
+/**
+ * A generated stack `Pulumi.<name>.yaml` (next to a copy of Pulumi.yaml) with `hostCount` hosts and `vmCount`
+ * VMs spread round-robin, no capacity limits. 3 hosts: the homelab's names, addresses and votes; more: the
+ * first host always-on with enough votes to stay quorate alone, the others sometimes-on / usually-off, 1 vote.
+ */
+export function writeBigStack(dir: string, name = "big", hostCount = 3, vmCount = VMS): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
   const homelab = fs.readFileSync(path.join(ROOT, "Pulumi.homelab.yaml"), "utf8");
   const keys = [...homelab.matchAll(/hostKey: (ssh-ed25519 \S+)/g)].map((m) => m[1]!);
-  const hosts = [
-    ["pve-low", "192.168.1.21", "always-on", 3],
-    ["pve-mid", "192.168.1.22", "sometimes-on", 1],
-    ["pve-high", "192.168.1.23", "usually-off", 1],
-  ] as const;
+  const hosts: (readonly [string, string, string, number])[] =
+    hostCount === 3
+      ? [
+          ["pve-low", "192.168.1.21", "always-on", 3],
+          ["pve-mid", "192.168.1.22", "sometimes-on", 1],
+          ["pve-high", "192.168.1.23", "usually-off", 1],
+        ]
+      : Array.from({ length: hostCount }, (_, i) => [
+          `pve-${String(i + 1).padStart(2, "0")}`,
+          `192.168.1.${21 + i}`,
+          i === 0 ? "always-on" : i % 2 ? "sometimes-on" : "usually-off",
+          i === 0 ? hostCount : 1,
+        ]);
   const lines = [
     "config:",
-    "  pve-homelab:clusterName: big",
+    `  pve-homelab:clusterName: ${name}`,
     "  pve-homelab:sshPrivateKey: { secure: v1:YmVuY2g=:YmVuY2g= }",
     "  pve-homelab:proxmoxApiToken: { secure: v1:YmVuY2g=:YmVuY2g= }",
+    "  pve-homelab:rootPassword: { secure: v1:YmVuY2g=:YmVuY2g= }",
     "  pve-homelab:hosts:",
-    ...hosts.flatMap(([name, address, power, votes], i) => [
-      `    - name: ${name}`,
+    ...hosts.flatMap(([host, address, power, votes], i) => [
+      `    - name: ${host}`,
       `      address: ${address}`,
       `      power: ${power}`,
       `      votes: ${votes}`,
       `      nodeId: ${i + 1}`,
-      `      hostKey: ${keys[i]}`,
+      `      hostKey: ${hostCount === 3 ? keys[i] : fakeHostKey()}`,
     ]),
     "  pve-homelab:vms:",
   ];
-  for (let i = 0; i < VMS; i++) {
-    const host = hosts[i % 3]![0];
+  const template = hosts[1]?.[0] ?? hosts[0]![0];
+  for (let i = 0; i < vmCount; i++) {
+    const host = hosts[i % hosts.length]![0];
     const source =
       i % 10 === 0
         ? "image: { url: https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2 }"
-        : `cloneFrom: { vmId: 9000, node: pve-mid }`;
+        : `cloneFrom: { vmId: 9000, node: ${template} }`;
     const net = `cloudInit: { user: ops, ipv4: { address: 10.${Math.floor(i / 250)}.${i % 250}.10/16, gateway: 10.0.0.1 } }`;
     lines.push(
       `    - { name: vm-${i}, host: ${host}, vmId: ${1000 + i}, cores: 2, memoryMiB: 2048, ${source}, ${net}, tags: [bench] }`,
     );
   }
-  fs.writeFileSync(path.join(dir, "Pulumi.big.yaml"), lines.join("\n") + "\n");
+  fs.writeFileSync(path.join(dir, `Pulumi.${name}.yaml`), lines.join("\n") + "\n");
 }
 
 const median = (xs: readonly number[]) => {

@@ -9,10 +9,13 @@
 //                         delete on the old connection, #104), and it ignores later changes of its connection,
 //                         script and stdin: once joined there is nothing to redo (see JOIN_IGNORE_CHANGES).
 //   <name>-member-<host>  runs ON THE FOUNDER: confirms the host is in the nodelist as declared (nodeid, link0);
-//                         its delete is `pvecm delnode <host>`, refused while the host is online.
+//                         its delete is `pvecm delnode <host>`, refused while the host is online. It runs only
+//                         with dismantleOnDestroy: true; by default every membership command is retained
+//                         (retainOnDelete), so `pulumi destroy` leaves the cluster running as it is.
 // Per retired host (config retiredHosts), one command, right after the create and before any join:
 //   <name>-retire-<host>  runs ON THE FOUNDER: `pvecm delnode <host>` as a create step (see components/retire.ts),
-//                         so the vote push, which depends on every membership command, runs after it.
+//                         so the vote push, which depends on every membership command, runs after it. With
+//                         retained member commands this is how hosts leave the cluster.
 // Votes are set at create/join time from the stack; later vote changes are VoteWeights' job.
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
@@ -91,12 +94,16 @@ export function createMembership(
     });
   }
   const on = (target: HostSpec) => ({ target, privateKey: args.sshPrivateKey });
+  // Membership outlives the stack unless it opts in: `pulumi destroy` (or a host leaving the stack) then drops
+  // these commands from the state without running their delete (`pvecm delnode`, irreversible: the removed
+  // host needs a reinstall). The delete stays in place for dismantleOnDestroy: true.
+  const retainOnDelete = !model.dismantleOnDestroy;
 
   const create = hostScript(
     `${name}-create`,
     // No delete: removing the stack never dissolves the cluster.
     { ...on(founder), create: createClusterScript(model) },
-    { parent },
+    { parent, retainOnDelete },
   );
   // Retirements before joins: a new host may reuse a retired host's nodeid or address.
   const retires = createRetirements(
@@ -122,12 +129,12 @@ export function createMembership(
       },
       // One join at a time: Proxmox takes the cluster lock per join, and each waits for the previous to be
       // confirmed from the founder.
-      { parent, dependsOn: previous, ignoreChanges: JOIN_IGNORE_CHANGES },
+      { parent, dependsOn: previous, ignoreChanges: JOIN_IGNORE_CHANGES, retainOnDelete },
     );
     const member = hostScript(
       `${name}-member-${host.name}`,
       { ...on(founder), create: memberScript(model, host), delete: delnodeScript(model, host) },
-      { parent, dependsOn: [join] },
+      { parent, dependsOn: [join], retainOnDelete },
     );
     joins[host.name] = join;
     members[host.name] = member;

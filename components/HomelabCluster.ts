@@ -2,8 +2,9 @@
 // core/ (quorum math, placement, scripts) and each child component is one concern.
 import * as pulumi from "@pulumi/pulumi";
 import type { Model } from "../core/model";
-import { whatIf, type WhatIfTable } from "../core/quorum";
+import { quorumSummary, type QuorumSummary } from "../core/quorum";
 import { ClusterMembership } from "./ClusterMembership";
+import { HostPower, managesPower } from "./HostPower";
 import { orderQuorumSteps, QuorumDevice } from "./QuorumDevice";
 import { RejoinGuard } from "./RejoinGuard";
 import { VoteWeights } from "./VoteWeights";
@@ -25,8 +26,8 @@ export class HomelabCluster extends pulumi.ComponentResource {
   public readonly votes: pulumi.Output<Record<string, number>>;
   public readonly expectedVotes: pulumi.Output<number>;
   public readonly quorum: pulumi.Output<number>;
-  /** Every set of live hosts → votes → quorate. */
-  public readonly whatIf: pulumi.Output<WhatIfTable>;
+  /** Up to 5 hosts every set of live hosts → votes → quorate; beyond, the quorate/non-quorate boundary. */
+  public readonly whatIf: pulumi.Output<QuorumSummary>;
   /** Per VM: id, host, agent-reported IPv4 addresses. */
   public readonly vms: pulumi.Output<Record<string, VmSummary>>;
   /** Host names confirmed as cluster members. */
@@ -35,11 +36,12 @@ export class HomelabCluster extends pulumi.ComponentResource {
   constructor(name: string, args: HomelabClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pve-homelab:cluster:HomelabCluster", name, {}, opts);
     const { model } = args;
-    const table = whatIf(model);
+    const summary = quorumSummary(model);
+    const table = summary.kind === "table" ? summary.table : summary;
     this.votes = pulumi.output(Object.fromEntries(model.hosts.map((h) => [h.name, h.votes])));
     this.expectedVotes = pulumi.output(table.expectedVotes);
     this.quorum = pulumi.output(table.quorum);
-    this.whatIf = pulumi.output(table);
+    this.whatIf = pulumi.output(summary);
     const sshPrivateKey = required(args.secrets.sshPrivateKey, "sshPrivateKey");
     const membership = new ClusterMembership(
       `${name}-membership`,
@@ -57,10 +59,30 @@ export class HomelabCluster extends pulumi.ComponentResource {
         new QuorumDevice(`${name}-qdevice`, { model, sshPrivateKey }, { parent: this, dependsOn }),
       afterMembership,
     );
-    new RejoinGuard(`${name}-rejoin`, { model, sshPrivateKey }, { parent: this, dependsOn: afterMembership });
+    // Power steps after the votes (the off check reads the live votes) and the device; everything on a managed
+    // host waits for its step, so a change there wakes it first.
+    const power = managesPower(model)
+      ? new HostPower(
+          `${name}-power`,
+          { model, sshPrivateKey },
+          { parent: this, dependsOn: [...afterMembership, quorumSteps.votes, quorumSteps.device] },
+        )
+      : undefined;
+    const steps = power?.steps ?? {};
+    const powerSteps = Object.values(steps);
+    new RejoinGuard(
+      `${name}-rejoin`,
+      { model, sshPrivateKey },
+      { parent: this, dependsOn: [...afterMembership, ...powerSteps] },
+    );
     const machines = new VirtualMachines(
       `${name}-vms`,
-      { model, apiToken: args.secrets.proxmoxApiToken, sshPrivateKey },
+      {
+        model,
+        apiToken: args.secrets.proxmoxApiToken,
+        sshPrivateKey,
+        hostDependsOn: Object.fromEntries(Object.entries(steps).map(([h, step]) => [h, [step]])),
+      },
       { parent: this, dependsOn: afterMembership },
     );
     this.vms = machines.vms;

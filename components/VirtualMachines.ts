@@ -20,6 +20,8 @@ export interface VirtualMachinesArgs {
   readonly imageDatastore?: string;
   /** Disk format per datastore name. Defaults to "raw" for every datastore (valid on every storage type). */
   readonly diskFormats?: Readonly<Record<string, DiskFormat>>;
+  /** Per host name: resources everything registered on that host waits for (its power step, HostPower). */
+  readonly hostDependsOn?: Readonly<Record<string, readonly pulumi.Resource[]>>;
 }
 
 /** What a user checks after `pulumi up`, per VM name. */
@@ -242,11 +244,16 @@ export function createVirtualMachines(
   // --refresh then (a normal `up` does not read untouched resources), or wake the host first.
   const childOpts: pulumi.CustomResourceOptions = { parent, provider };
   const imageDatastore = args.imageDatastore ?? "local";
+  // A VM or image on a managed host waits for that host's power step (which wakes it when declared on).
+  const onHosts = (...hosts: string[]): pulumi.CustomResourceOptions => {
+    const deps = [...new Set(hosts)].flatMap((h) => args.hostDependsOn?.[h] ?? []);
+    return deps.length ? { ...childOpts, dependsOn: deps } : childOpts;
+  };
   for (const image of imageDownloads(model)) {
     images[image.key] = new proxmoxve.download.File(
       `${name}-image-${image.host}-${image.fileName}`,
       imageDownloadArgs(image, imageDatastore),
-      childOpts,
+      onHosts(image.host),
     );
   }
   const diskFormats = args.diskFormats ?? {};
@@ -257,7 +264,7 @@ export function createVirtualMachines(
     const machine = new proxmoxve.VmLegacy(
       `${name}-${vm.name}`,
       vmArgs(vm, { imageFileId: image?.id, diskFormats }),
-      { ...childOpts, ignoreChanges: VM_IGNORE_CHANGES },
+      { ...onHosts(vm.host, ...(vm.cloneFrom ? [vm.cloneFrom.node] : [])), ignoreChanges: VM_IGNORE_CHANGES },
     );
     machines[vm.name] = machine;
     summaries[vm.name] = pulumi.output({

@@ -1,10 +1,14 @@
 // The stack's corosync votes, pushed through ONE always-on host: one remote.Command, one SSH session per
 // change. /etc/pve is the cluster file system, so Proxmox itself copies the new corosync.conf to every node and
 // reloads corosync. The script (core/scripts/votes) does not contain the votes: they go on stdin as sorted
-// `name nodeid=… ring0_addr=… votes=…` lines, so `pulumi preview` shows a vote change as a readable stdin diff
-// and runs it as an update. `pulumi destroy` runs the delete: back to 1 vote per node, the same safe way.
+// `name nodeid=… ring0_addr=… votes=…` lines plus one `quorum KEY=N` line per quorum option of the stack, so
+// `pulumi preview` shows a vote or option change as a readable stdin diff and runs it as an update. Every
+// write passes the quorum check (core/quorum/safety) on the host first. `pulumi destroy` runs the delete: back
+// to 1 vote per node and no stack quorum options, the same safe way, refused while it would take quorum
+// from the hosts that are up.
 import * as pulumi from "@pulumi/pulumi";
 import type * as command from "@pulumi/command";
+import { quorumOptionsOf } from "../core/corosync";
 import type { HostSpec, Model } from "../core/model";
 import {
   voteLayout,
@@ -32,7 +36,7 @@ export interface VoteWeightsArgs {
 export interface VotePushPlan {
   /** The host the command connects to. */
   readonly host: HostSpec;
-  /** stdin: the desired layout, one sorted line per host. */
+  /** stdin: the desired layout, one sorted line per host, then the quorum options. */
   readonly layout: string;
   readonly create: string;
   readonly delete: string;
@@ -63,7 +67,7 @@ export function votePushPlan(args: Omit<VoteWeightsArgs, "sshPrivateKey">): Vote
   }
   let layout = "";
   try {
-    layout = voteLayout(model.hosts);
+    layout = voteLayout(model.hosts, quorumOptionsOf(model.quorum));
   } catch (e) {
     errors.push({ propertyPath: "hosts", reason: (e as Error).message });
   }

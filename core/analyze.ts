@@ -3,6 +3,7 @@
 import { loadModel, type RawStackConfig } from "./config";
 import type { Finding, Model } from "./model";
 import { placementFindings } from "./placement";
+import { powerFindings } from "./power";
 import { protectionFindings } from "./protection";
 import { quorumFindings } from "./quorum";
 import { qdeviceFindings } from "./scripts/qdevice";
@@ -25,6 +26,7 @@ export function analyzeStack(raw: RawStackConfig): StackAnalysis {
       ...quorumFindings(model),
       ...qdeviceFindings(model),
       ...placementFindings(model),
+      ...powerFindings(model),
       ...protectionFindings(model),
       ...rejoinUpgradeFindings(model),
     ],

@@ -2,6 +2,8 @@
 // test/unit/finding-codes.test.ts walks it (no code under two modules) and the sources (each code literal is
 // produced by exactly one file, of the module it is registered under; no unregistered code).
 // Zod's own issue codes become `config.<zod code>` (core/config/findings.ts) and are not listed one by one.
+import { DRIFT_CODES } from "./drift";
+import { POWER_FINDING_CODES } from "./power";
 import { QUORUM_FINDING_CODES } from "./quorum/findings/codes";
 
 export const FINDING_CODES = {
@@ -61,6 +63,8 @@ export const FINDING_CODES = {
     "replication.target-usually-off",
     "startup.ignored-for-ha",
   ],
+  /** core/power: declared host power (state, wakeOnLan, guests) against the hosts, VMs and quorum. */
+  power: POWER_FINDING_CODES,
   /** core/scripts/qdevice: what `pvecm qdevice setup` can and cannot produce. */
   qdevice: [
     "qdevice.algorithm-not-pvecm",
@@ -70,6 +74,8 @@ export const FINDING_CODES = {
   ],
   /** core/scripts/membership: cluster creation and joins. */
   membership: ["membership.founder-votes"],
+  /** core/drift.ts: the live cluster (npm run status) against the stack. */
+  drift: DRIFT_CODES,
   /** core/scripts/rejoin: what makes `pulumi up` need a usually-off host again. */
   rejoin: ["rejoin.upgrade-needs-host"],
   /** plan/: the offline plan's own findings. */
@@ -84,8 +90,10 @@ export const FINDING_SOURCES: Record<FindingModule, readonly string[]> = {
   quorum: ["core/quorum"],
   placement: ["core/placement.ts"],
   protection: ["core/protection"],
+  power: ["core/power.ts"],
   qdevice: ["core/scripts/qdevice.ts", "core/scripts/qdevice"],
   membership: ["core/scripts/membership"],
+  drift: ["core/drift.ts"],
   rejoin: ["core/scripts/rejoin.ts"],
   plan: ["plan"],
 };

@@ -4,6 +4,21 @@
 export type PowerProfile = "always-on" | "sometimes-on" | "usually-off";
 export const POWER_PROFILES: readonly PowerProfile[] = ["always-on", "sometimes-on", "usually-off"];
 
+/** Declared power of a host that is not always on: the power step wakes it (Wake-on-LAN) or shuts it down. */
+export type PowerState = "on" | "off";
+/** What `off` does with the host's running guests: Proxmox's own ordered stop, or migrate them first. */
+export type GuestPolicy = "shutdown" | "migrate";
+
+/** The host's `wakeonlan` line in /etc/pve/nodes/<node>/config (pve-manager PVE/NodeConfig.pm). */
+export interface WakeOnLanSpec {
+  /** Unicast MAC of the NIC that wakes the host (Proxmox format mac-addr). */
+  readonly mac: string;
+  /** Used when THIS host sends a packet (pve-manager >= 8.1.9): interface to bind to. */
+  readonly bindInterface?: string;
+  /** Used when THIS host sends a packet: IPv4 broadcast address (Proxmox default 255.255.255.255). */
+  readonly broadcastAddress?: string;
+}
+
 /** weighted: uneven quorum_votes (the homelab trick); qdevice: 1 vote each plus an external QNetd vote;
  *  default: 1 vote each, plain corosync majority. */
 export type QuorumMode = "weighted" | "qdevice" | "default";
@@ -25,6 +40,12 @@ export interface HostSpec {
   /** Capacity for VM placement checks; undefined = not checked. */
   readonly cores?: number;
   readonly memoryMiB?: number;
+  /** Wake-on-LAN settings, written to the node config through the always-on host. */
+  readonly wakeOnLan?: WakeOnLanSpec;
+  /** Declared power state; undefined = power not managed. Never set on an always-on host. */
+  readonly state?: PowerState;
+  /** What `state: off` does with running guests; undefined = "shutdown". */
+  readonly guests?: GuestPolicy;
 }
 
 /** A host that leaves the cluster: `pvecm delnode` on the always-on host, before the votes are pushed. */
@@ -154,6 +175,11 @@ export interface Model {
   readonly retiredHosts: readonly RetiredHostSpec[];
   readonly sharedStorage: readonly string[];
   readonly acknowledgeQuorumRisk: boolean;
+  /**
+   * false or unset (default): `pulumi destroy` (or dropping a host) leaves cluster membership as it is (the membership
+   * commands are retained); true: it runs `pvecm delnode` for every joined host, which is irreversible.
+   */
+  readonly dismantleOnDestroy?: boolean;
   readonly quorum: QuorumSpec;
   readonly vms: readonly VmSpec[];
   /** Backup jobs; always set by core/config (undefined = none, for hand-built models). */

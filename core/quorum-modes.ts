@@ -10,7 +10,15 @@
 // the declared votes when they are uneven, else the smallest always-on weight that keeps the always-on host
 // quorate alone (core/quorum suggestAlwaysOnVotes).
 import type { Model, QuorumMode, QuorumSpec } from "./model";
-import { scenario, subsetsInOrder, suggestAlwaysOnVotes, whatIf } from "./quorum";
+import {
+  FULL_TABLE_MAX_HOSTS,
+  quorumBoundary,
+  scenario,
+  subsetsInOrder,
+  suggestAlwaysOnVotes,
+  whatIf,
+  type QuorumBoundary,
+} from "./quorum";
 
 /**
  * What `pvecm qdevice setup` picks for a node count (pve-cluster pvecm.pm: `scalar(%{$members}) & 1`): ffsplit
@@ -57,8 +65,17 @@ export interface ModeComparison {
     readonly qdevice: ModeSummary;
     readonly default: ModeSummary;
   };
-  /** Every non-empty set of live hosts: all hosts first, then smaller sets (core/quorum subsetsInOrder). */
+  /**
+   * Every non-empty set of live hosts: all hosts first, then smaller sets (core/quorum subsetsInOrder). Up to
+   * FULL_TABLE_MAX_HOSTS hosts; empty beyond, where `boundaries` says the same compactly.
+   */
   readonly rows: readonly ModeRow[];
+  /** Beyond FULL_TABLE_MAX_HOSTS hosts: each mode's quorate/non-quorate boundary (qdevice: device up, down). */
+  readonly boundaries?: {
+    readonly weighted: readonly QuorumBoundary[];
+    readonly qdevice: readonly QuorumBoundary[];
+    readonly default: readonly QuorumBoundary[];
+  };
 }
 
 const PLAIN: Omit<QuorumSpec, "mode"> = {
@@ -107,7 +124,7 @@ function summary(
   votesFrom: ModeSummary["votesFrom"],
   notes: string[],
 ): ModeSummary {
-  const table = whatIf(variant);
+  const table = variant.hosts.length <= FULL_TABLE_MAX_HOSTS ? whatIf(variant) : quorumBoundary(variant);
   return {
     mode,
     active,
@@ -129,7 +146,8 @@ export function compareModes(model: Model): ModeComparison {
   const n = model.hosts.length;
   const alwaysOn = model.hosts.filter((h) => h.power === "always-on").map((h) => h.name);
 
-  const rows: ModeRow[] = subsetsInOrder(n)
+  const small = n <= FULL_TABLE_MAX_HOSTS;
+  const rows: ModeRow[] = (small ? subsetsInOrder(n) : [])
     .filter((idx) => idx.length > 0)
     .map((idx) => {
       const up = idx.map((i) => model.hosts[i]!.name);
@@ -193,5 +211,14 @@ export function compareModes(model: Model): ModeComparison {
       ),
     },
     rows,
+    ...(small
+      ? {}
+      : {
+          boundaries: {
+            weighted: quorumBoundary(weighted.model).boundaries,
+            qdevice: quorumBoundary(qdevice).boundaries,
+            default: quorumBoundary(plain).boundaries,
+          },
+        }),
   };
 }

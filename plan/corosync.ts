@@ -1,7 +1,8 @@
-// What `pulumi up` would write into a live corosync.conf: core/corosync setVotes with the declared votes, as
-// data for the plan (before/after text), or findings when the edit would be refused.
+// What `pulumi up` would write into a live corosync.conf: core/corosync setVotes with the declared votes and
+// quorum options, as data for the plan (before/after text), or findings when the edit would be refused. The
+// live-members check needs the running cluster, so the plan leaves it to the push.
 import * as path from "node:path";
-import { CorosyncEditError, CorosyncParseError, setVotes } from "../core/corosync";
+import { CorosyncEditError, CorosyncParseError, quorumOptionsOf, setVotes } from "../core/corosync";
 import type { Finding, Model } from "../core/model";
 
 export interface CorosyncPlan {
@@ -42,7 +43,12 @@ export function corosyncEdit(
     model.hosts.map((h) => [h.name, { nodeId: h.nodeId, address: h.address }]),
   );
   try {
-    const edit = setVotes(text, votes, { alwaysOn, expectNodes, encoding: "latin1" });
+    const edit = setVotes(text, votes, {
+      alwaysOn,
+      expectNodes,
+      quorum: quorumOptionsOf(model.quorum),
+      encoding: "latin1",
+    });
     const afterBytes = Buffer.from(edit.text, "latin1");
     return {
       file,

@@ -1,8 +1,11 @@
 // The plan as text for a person: the resource tree as `pulumi preview` lists it, votes and the what-if table,
 // VM placement with capacity bars, the corosync.conf diff, a Mermaid topology, then every finding with its fix.
+import { findingsSection, pad, table, width } from "../cli/report";
 import type { Finding } from "../core/model";
 import type { HostPlacement } from "../core/placement";
 import { MAX_WHAT_IF_HOSTS } from "../core/quorum";
+import { declaredQuorum, hostsNeededOnline } from "../core/power";
+import { quorumSummaryLines } from "../cli/quorum";
 import type { RegisteredResource } from "./engine";
 import { topologyMermaid } from "./mermaid";
 import { protection } from "./protection";
@@ -115,19 +118,14 @@ function votes(r: PlanReport): string {
     "",
     `Expected votes ${q.expectedVotes}, quorum ${q.quorum}${device ? `, quorum device ${q.deviceVotes} vote(s)` : ""}.`,
     "",
-    "What if only these hosts are up? (quorate: after the others stop; cold start: if only these boot)",
   );
-  const names = r.model.hosts.map((h) => h.name);
-  const head = [...names, ...(device ? ["qdevice"] : []), "votes", "quorate", "cold start"];
-  const rows = q.scenarios.map((s) => [
-    ...names.map((n) => (s.up.includes(n) ? "up" : "-")),
-    ...(device ? [s.deviceUp ? "up" : "-"] : []),
-    String(s.votes),
-    s.quorate ? "yes" : "no",
-    s.coldStart ? "yes" : "no",
-  ]);
-  const right = head.map((h) => h === "votes");
-  lines.push(...table([head, ...rows], right).map((l) => `  ${l}`));
+  if (r.quorumSummary)
+    lines.push(
+      ...quorumSummaryLines(
+        r.quorumSummary,
+        r.model.hosts.map((h) => h.name),
+      ),
+    );
   const a = r.alwaysOn;
   if (a) {
     const dev = device ? " + the quorum device" : "";
@@ -137,11 +135,25 @@ function votes(r: PlanReport): string {
     );
     if (a.others.hosts.length > 0) {
       lines.push(
-        `                  ${a.others.hosts.join(" + ")} without it: ${a.others.votes} votes: ${a.others.quorate ? "quorate — FAILS (they could outvote it)" : "not quorate — OK"}`,
+        `                  ${a.others.hosts.length <= 5 ? a.others.hosts.join(" + ") : `the ${a.others.hosts.length} other hosts`} without it: ${a.others.votes} votes: ${a.others.quorate ? "quorate — FAILS (they could outvote it)" : "not quorate — OK"}`,
       );
     }
   } else {
     lines.push("", "Always-on intent: no always-on host declared — FAILS");
+  }
+  const power = declaredQuorum(r.model);
+  if (power) {
+    const states = r.model.hosts
+      .filter((h) => h.state !== undefined)
+      .map((h) => `${h.name} ${h.state}${h.state === "off" ? ` (guests: ${h.guests ?? "shutdown"})` : ""}`);
+    lines.push(
+      "",
+      `Declared power: ${states.join(", ")}`,
+      `  quorum with it: ${power.summary}`,
+      `  needs online: ${hostsNeededOnline(r.model)
+        .map((n) => n.host)
+        .join(", ")}`,
+    );
   }
   return lines.join("\n");
 }
@@ -173,6 +185,18 @@ function modes(r: PlanReport): string | undefined {
     yes(row.qdeviceDeviceDown),
     yes(row.default),
   ]);
+  if (c.boundaries) {
+    lines.push("", "Smallest quorate sets of live hosts in each mode (the full table is for up to 5 hosts):");
+    for (const m of all) {
+      for (const b of c.boundaries[m.mode]) {
+        const device = b.deviceUp === undefined ? "" : b.deviceUp ? " (QDevice up)" : " (QDevice down)";
+        const shown = b.minimalQuorate.map((p) => p.text).join("; ");
+        const more = b.minimalQuorateCount > b.minimalQuorate.length ? "; …" : "";
+        lines.push(`  ${m.mode}${device}: ${shown || "never quorate"}${more}`);
+      }
+    }
+    return lines.join("\n");
+  }
   lines.push("", ...table([head, ...rows], [false, false, false, false, false]).map((l) => `  ${l}`));
   return lines.join("\n");
 }
@@ -259,13 +283,7 @@ function topology(r: PlanReport): string | undefined {
 // ---------------------------------------------------------------------------------------------------------
 
 export function findings(list: readonly Finding[]): string {
-  if (list.length === 0) return "Findings\n  none";
-  const lines = ["Findings"];
-  for (const f of list) {
-    lines.push(`  ${f.level}: ${f.path || "(stack)"}: ${f.message} [${f.code}]`);
-    lines.push(`    fix: ${f.fix}`);
-  }
-  return lines.join("\n");
+  return findingsSection(list);
 }
 
 function summary(r: PlanReport): string {
@@ -282,20 +300,4 @@ function summary(r: PlanReport): string {
 function show(v: unknown): string {
   if (v === null || v === undefined) return "?";
   return typeof v === "string" ? v : JSON.stringify(v);
-}
-
-const width = (xs: readonly string[]) => Math.max(...xs.map((x) => [...x].length));
-const pad = (s: string, w: number) => s + " ".repeat(Math.max(0, w - [...s].length));
-const padLeft = (s: string, w: number) => " ".repeat(Math.max(0, w - [...s].length)) + s;
-
-/** Aligned columns; `right[i]` right-aligns column i. Trailing spaces trimmed. */
-export function table(rows: readonly (readonly string[])[], right: readonly boolean[]): string[] {
-  const cols = Math.max(...rows.map((r) => r.length));
-  const widths = Array.from({ length: cols }, (_, i) => width(rows.map((r) => r[i] ?? "")));
-  return rows.map((r) =>
-    r
-      .map((cell, i) => (right[i] ? padLeft(cell, widths[i]!) : pad(cell, widths[i]!)))
-      .join("  ")
-      .trimEnd(),
-  );
 }

@@ -1,9 +1,16 @@
 // The plan as ONE JSON document (`--json`). Stable keys; values that could not be computed are null, never
 // missing. Secrets are "[secret]" and preview unknowns "[unknown]" everywhere, as in `pulumi preview --json`.
+import { declaredQuorum, hostsNeededOnline, type DeclaredQuorum, type NeededHost } from "../core/power";
+import { quorumSummaryJson } from "../cli/quorum";
 import { topologyMermaid } from "./mermaid";
 import { hasErrorFindings, type PlanReport } from "./report";
 
 export interface PlanJson {
+  /** Declared host power: the quorum with the declared states (null when none), the hosts a run needs online. */
+  readonly power: {
+    readonly declared: DeclaredQuorum | null;
+    readonly neededOnline: readonly NeededHost[];
+  } | null;
   readonly stack: string;
   readonly project: string;
   /** True when there is no error finding (the CLI then exits 0). */
@@ -25,6 +32,7 @@ export interface PlanJson {
     readonly expectedVotes: number;
     readonly quorum: number;
     readonly deviceVotes: number;
+    /** Every set of live hosts, up to 5 hosts; empty beyond (see boundary). */
     readonly scenarios: readonly {
       up: readonly string[];
       votes: number;
@@ -32,6 +40,8 @@ export interface PlanJson {
       coldStart: boolean;
       deviceUp?: boolean;
     }[];
+    /** Beyond 5 hosts: the quorate/non-quorate boundary (core/quorum/boundary.ts); null up to 5 hosts. */
+    readonly boundary: Record<string, unknown> | null;
     readonly alwaysOn: PlanReport["alwaysOn"] | null;
     /** The same hosts under weighted votes, a QDevice and 1 vote each, side by side. */
     readonly modes: PlanReport["modes"] | null;
@@ -99,11 +109,15 @@ export function toJson(r: PlanReport): PlanJson {
             quorum: r.quorum.quorum,
             deviceVotes: r.quorum.deviceVotes,
             scenarios: r.quorum.scenarios,
+            boundary: r.quorumSummary?.kind === "boundary" ? quorumSummaryJson(r.quorumSummary) : null,
             alwaysOn: r.alwaysOn ?? null,
             modes: r.modes ?? null,
           }
         : null,
     vms: r.vms,
+    power: r.model
+      ? { declared: declaredQuorum(r.model) ?? null, neededOnline: hostsNeededOnline(r.model) }
+      : null,
     placement: r.placement ?? null,
     protection: r.protection ?? null,
     findings: r.findings.map((f) => ({

@@ -1,7 +1,7 @@
 // The plan's "VM protection" section for a person: backup jobs, replication pairs (which VM can move fast to
 // which host), HA placement with the fencing consequence on each candidate host, and start order per host.
 import type { ProtectionPlan } from "../core/protection";
-import { table } from "./human";
+import { table } from "../cli/report";
 import type { PlanReport } from "./report";
 
 export function protection(r: PlanReport): string | undefined {

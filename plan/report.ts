@@ -3,23 +3,17 @@
 // program itself under mocks (engine.ts), the corosync diff from core/corosync setVotes.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyzeStack } from "../core/analyze";
 import type { Finding, HostSpec, Model } from "../core/model";
 import { placementByHost, type HostPlacement } from "../core/placement";
-import { whatIf, type WhatIf } from "../core/quorum";
+import { quorumSummary, scenario, type QuorumSummary, type WhatIf } from "../core/quorum";
 import { compareModes, type ModeComparison } from "../core/quorum-modes";
 import { protectionPlan, type ProtectionPlan } from "../core/protection";
 import { SECRET_KEYS } from "../core/config";
 import { runProgram, SECRET, type ProgramResult, type RegisteredResource } from "./engine";
 import type { CorosyncPlan } from "./corosync";
-import {
-  loadStackFiles,
-  programConfig,
-  projectName,
-  rawStackConfig,
-  UsageError,
-  type StackFiles,
-} from "./stack";
+import { hasErrorFindings as anyError } from "../cli/exit";
+import { loadStack } from "../cli/stack";
+import { programConfig, projectName, UsageError, type StackFiles } from "./stack";
 
 export interface PlanOptions {
   /** Directory with Pulumi.yaml and Pulumi.<stack>.yaml. */
@@ -68,7 +62,10 @@ export interface PlanReport {
   readonly model?: Model;
   readonly hosts: readonly PlanHost[];
   readonly vms: readonly PlanVm[];
+  /** Expected votes, quorum, device votes; `scenarios` only up to 5 hosts (else empty: see quorumSummary). */
   readonly quorum?: WhatIf;
+  /** The compact summary plan and status share: the what-if table up to 5 hosts, the boundary beyond. */
+  readonly quorumSummary?: QuorumSummary;
   readonly alwaysOn?: AlwaysOnCheck;
   /** Which sets of live hosts keep quorum under weighted votes, a QDevice, and plain 1 vote each. */
   readonly modes?: ModeComparison;
@@ -92,7 +89,7 @@ export interface PlanReport {
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
-  const files = loadStackFiles(options.dir, options.stack);
+  const { files, model, findings: analysis } = loadStack(options.dir, options.stack);
   const projectDir = options.projectDir ?? REPO_ROOT;
   const programProject = projectName(projectDir);
   if (files.project !== programProject) {
@@ -102,7 +99,6 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
   }
   const corosyncText = options.corosyncFile === undefined ? undefined : readCorosync(options.corosyncFile);
 
-  const { model, findings: analysis } = analyzeStack(rawStackConfig(files));
   const findings: Finding[] = [...analysis];
 
   const { config, secretKeys } = programConfig(files);
@@ -135,7 +131,16 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
     });
   }
 
-  const quorum = model && model.hosts.length > 0 ? safe(() => whatIf(model)) : undefined;
+  const summary = model && model.hosts.length > 0 ? safe(() => quorumSummary(model)) : undefined;
+  const quorum: WhatIf | undefined =
+    summary?.kind === "table"
+      ? summary.table
+      : summary && {
+          expectedVotes: summary.expectedVotes,
+          quorum: summary.quorum,
+          deviceVotes: summary.deviceVotes,
+          scenarios: [],
+        };
   return {
     project: files.project,
     stack: files.stack,
@@ -148,7 +153,8 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
       ? model.vms.map((vm) => ({ name: vm.name, host: vm.host, vmId: vm.vmId }))
       : readableVms(files.values.vms),
     quorum,
-    alwaysOn: model && quorum ? alwaysOnCheck(model, quorum) : undefined,
+    quorumSummary: summary,
+    alwaysOn: model && quorum ? alwaysOnCheck(model) : undefined,
     modes: model && quorum ? safe(() => compareModes(model)) : undefined,
     placement: model ? placementByHost(model) : undefined,
     protection: model && quorum ? protectionPlan(model) : undefined,
@@ -160,8 +166,7 @@ export async function buildPlan(options: PlanOptions): Promise<PlanReport> {
   };
 }
 
-export const hasErrorFindings = (report: PlanReport): boolean =>
-  report.findings.some((f) => f.level === "error");
+export const hasErrorFindings = (report: PlanReport): boolean => anyError(report.findings);
 
 /** The file's bytes: the plan edits bytes, as the vote push does on the host (plan/corosync.ts). */
 function readCorosync(file: string): Buffer {
@@ -207,16 +212,13 @@ export function oneLine(message: string): string {
   return first.endsWith(":") && second !== undefined ? `${first} ${second.trim()}` : first;
 }
 
-function alwaysOnCheck(model: Model, table: WhatIf): AlwaysOnCheck | undefined {
+function alwaysOnCheck(model: Model): AlwaysOnCheck | undefined {
   const on = model.hosts.filter((h) => h.power === "always-on").map((h) => h.name);
   const others = model.hosts.filter((h) => h.power !== "always-on").map((h) => h.name);
   if (on.length === 0) return undefined;
-  const same = (a: readonly string[], b: readonly string[]) =>
-    a.length === b.length && a.every((x) => b.includes(x));
   // With a device, the always-on hosts count on it; the others are checked without it (it sides with one partition).
-  const alone = table.scenarios.find((s) => same(s.up, on) && s.deviceUp !== false);
-  const rest = table.scenarios.find((s) => same(s.up, others) && s.deviceUp !== true);
-  if (!alone || !rest) return undefined;
+  const alone = scenario(model, on, true);
+  const rest = scenario(model, others, false);
   return {
     hosts: on,
     votes: alone.votes,

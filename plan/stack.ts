@@ -6,11 +6,10 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { decodeConfigValue, SECRET_KEYS } from "../core/config";
 import type { RawStackConfig } from "../core/config";
+import { UsageError } from "../cli/exit";
 
-/** A problem with the command line or the files it names: exit 2, one line, no report. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+// The CLI's one UsageError (exit 2), re-exported for the plan's modules and tests.
+export { UsageError } from "../cli/exit";
 
 /** The value the program sees for a secret the plan has no plaintext for (shown as "[secret]"). */
 export const PLACEHOLDER_SECRET = "plan-placeholder-secret";

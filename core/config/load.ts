@@ -93,6 +93,9 @@ function toModel(cfg: ParsedConfig): Model {
     sshPort: h.sshPort ?? 22,
     cores: h.cores,
     memoryMiB: h.memoryMiB,
+    wakeOnLan: h.wakeOnLan,
+    state: h.state,
+    guests: h.guests ?? "shutdown",
   }));
   const power = new Map(hosts.map((h) => [h.name, h.power]));
   const vms: VmSpec[] = cfg.vms.map((vm) => {
@@ -114,6 +117,7 @@ function toModel(cfg: ParsedConfig): Model {
     retiredHosts: cfg.retiredHosts.map((r) => ({ name: r.name, nodeId: r.nodeId })),
     sharedStorage: cfg.sharedStorage,
     acknowledgeQuorumRisk: cfg.acknowledgeQuorumRisk,
+    dismantleOnDestroy: cfg.dismantleOnDestroy,
     quorum: {
       ...cfg.quorum,
       device: cfg.quorum.device && {

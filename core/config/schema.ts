@@ -73,6 +73,31 @@ const publicKeyLine = z.string().superRefine((s, ctx) => {
 const count = (what: string, min: number) =>
   z.int({ error: `${what} must be a whole number` }).min(min, { error: `${what} must be at least ${min}` });
 
+// pve-common PVE/JSONSchema.pm: mac-addr (unicast: the I/G bit clear), pve-iface, ipv4.
+const MAC = /^[a-f0-9][02468ace](?::[a-f0-9]{2}){5}$/i;
+const IFACE = /^[a-z][a-z0-9_]{1,20}([:.]\d+)?$/i;
+
+export const wakeOnLanSchema = z.strictObject({
+  mac: z.string().regex(MAC, {
+    error: (i) =>
+      `${JSON.stringify(i.input)} is not a unicast MAC address; write the NIC's address as XX:XX:XX:XX:XX:XX (ip link show on the host), the second digit even`,
+  }),
+  bindInterface: z
+    .string()
+    .regex(IFACE, {
+      error: (i) =>
+        `${JSON.stringify(i.input)} is not a network interface name (Proxmox pve-iface); write e.g. vmbr0`,
+    })
+    .optional(),
+  broadcastAddress: z
+    .string()
+    .refine((s) => isIPv4(s), {
+      error: (i) =>
+        `${JSON.stringify(i.input)} is not an IPv4 address; write the LAN's broadcast address, e.g. 192.168.1.255`,
+    })
+    .optional(),
+});
+
 export const hostSchema = z.strictObject({
   name: nodeName("host name"),
   address: ipAddress,
@@ -87,6 +112,13 @@ export const hostSchema = z.strictObject({
   sshPort: port22("hosts[].sshPort").optional(),
   cores: count("cores", 1).optional(),
   memoryMiB: count("memoryMiB", 256).optional(),
+  wakeOnLan: wakeOnLanSchema.optional(),
+  state: z
+    .enum(["on", "off"], { error: "state must be on or off (or absent: power not managed)" })
+    .optional(),
+  guests: z
+    .enum(["shutdown", "migrate"], { error: "guests must be shutdown or migrate (what state: off does)" })
+    .optional(),
 });
 
 export const retiredHostSchema = z.strictObject({
@@ -261,6 +293,7 @@ export const configSchema = z.strictObject({
     .default([]),
   sharedStorage: z.array(storageId("sharedStorage[]")).default([]),
   acknowledgeQuorumRisk: z.boolean().default(false),
+  dismantleOnDestroy: z.boolean().default(false),
   quorum: quorumSchema.default({
     mode: "weighted",
     twoNode: false,

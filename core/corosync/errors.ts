@@ -68,6 +68,9 @@ export type CorosyncEditCode =
   | "always-on-not-quorate"
   | "quorum-device-with-weighted-votes"
   | "last-man-standing-with-weighted-votes"
+  | "others-quorate-without-always-on"
+  | "live-members-not-quorate"
+  | "quorum-section-missing"
   // renderCorosyncConf input.
   | "invalid-render-input";
 

@@ -13,6 +13,8 @@ export type {
 export { readClusterName, readConfigVersion, readNodelist, readQuorum } from "./query";
 export type { CorosyncNode, CorosyncQuorum, CorosyncQuorumDevice, CorosyncSource } from "./query";
 export { resetVotes, setVotes } from "./votes";
+export { QUORUM_OPTION_KEYS, quorumOptionsOf } from "./quorum-options";
+export type { QuorumOptionKey, QuorumOptions } from "./quorum-options";
 export type { ExpectedNode, SetVotesOptions, VotesEdit } from "./votes";
 export { renderCorosyncConf } from "./render";
 export type { RenderInput, RenderNode, RenderQuorum, RenderQuorumDevice } from "./render";

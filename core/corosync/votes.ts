@@ -1,16 +1,20 @@
 // The one edit this project makes to a live corosync.conf: set nodes' quorum_votes and bump
 // totem.config_version, touching no other byte. It refuses whenever the file or the request does not
 // match what the stack declares, because a wrong vote edit can leave the cluster without quorum.
+import type { QuorumLayout } from "../quorum/arithmetic";
+import { pushSafetyProblems, weightedProblems, type LiveMembership } from "../quorum/safety";
 import { throwIfProblems, type CorosyncProblem } from "./errors";
 import {
   locateConfigVersion,
   locateNodes,
+  onlySection,
   readNodelist,
   readQuorum,
   type CorosyncQuorum,
   type LocatedNode,
 } from "./query";
-import { parseCorosyncConf, type SourceLine, type TextEncoding } from "./syntax";
+import { editQuorumOptions, type LineEdits, type QuorumOptions } from "./quorum-options";
+import { parseCorosyncConf, type TextEncoding } from "./syntax";
 
 export interface ExpectedNode {
   readonly nodeId: number;
@@ -19,8 +23,18 @@ export interface ExpectedNode {
 }
 
 export interface SetVotesOptions {
-  /** Hosts that must be quorate on their own after the edit. Omitted or empty = not checked. */
+  /**
+   * Weighted mode: the always-on hosts, which must be quorate on their own after the edit (device down), while
+   * the other hosts must not be (core/quorum/safety). Omitted or empty = not checked.
+   */
   readonly alwaysOn?: readonly string[];
+  /**
+   * The quorum options the file must hold (core/corosync/quorum-options): keys left out are removed.
+   * Omitted = the quorum section is not touched (resetVotes: every managed key removed).
+   */
+  readonly quorum?: QuorumOptions;
+  /** The members corosync reports now: a change that would take their quorum is refused. Omitted = not checked. */
+  readonly live?: LiveMembership;
   /** The nodelist the stack expects (name → nodeid and ring0 address). Omitted = drift not checked. */
   readonly expectNodes?: Readonly<Record<string, ExpectedNode>>;
   /** How `text` maps to the file's bytes (core/corosync/syntax TextEncoding). Defaults to "utf8". */
@@ -57,18 +71,16 @@ export function setVotes(
   const quorum = readQuorum(doc);
   throwIfProblems(nodelistProblems(nodes));
   throwIfProblems(requestProblems(nodes, desired, options));
-  throwIfProblems(quorumProblems(desired, quorum, options.alwaysOn ?? []));
-
   const votesOf = (name: string): number => desired[name] ?? 1; // every node is in desired by now
-  const stale = nodes.filter((n) => (n.node.quorumVotes ?? 1) !== votesOf(n.node.name));
-  if (stale.length === 0) return { text, changed: false, versionBefore: version, versionAfter: version };
+  const layout = newLayout(nodes, votesOf, quorum, options.quorum);
+  throwIfProblems(quorumProblems(desired, layout, options.quorum, quorum, options.alwaysOn ?? []));
 
-  const replaced = new Map<number, string>(); // line number → new text
-  const inserted = new Map<number, SourceLine>(); // after line number → new line
+  const edits: LineEdits = { replaced: new Map(), inserted: new Map(), deleted: new Set() };
   const setValue = (line: number, start: number, end: number, value: string) => {
     const old = doc.lines[line - 1]?.text ?? "";
-    replaced.set(line, old.slice(0, start) + value + old.slice(end));
+    edits.replaced.set(line, old.slice(0, start) + value + old.slice(end));
   };
+  const stale = nodes.filter((n) => (n.node.quorumVotes ?? 1) !== votesOf(n.node.name));
   for (const { node, nodeIdEntry, votesEntry } of stale) {
     const votes = String(votesOf(node.name));
     if (votesEntry) {
@@ -77,26 +89,56 @@ export function setVotes(
       const anchor = doc.lines[nodeIdEntry.line - 1]?.text ?? "";
       const indent = /^[ \t]*/.exec(anchor)?.[0] ?? "";
       const cr = anchor.endsWith("\r") ? "\r" : ""; // keep CRLF files CRLF
-      inserted.set(nodeIdEntry.line, { text: `${indent}quorum_votes: ${votes}${cr}`, eol: "\n" });
+      edits.inserted.set(nodeIdEntry.line, [{ text: `${indent}quorum_votes: ${votes}${cr}`, eol: "\n" }]);
     }
   }
+  const optionChanges = options.quorum
+    ? editQuorumOptions(doc, onlySection(doc.items, "quorum", "quorum"), options.quorum, edits)
+    : 0;
+  if (stale.length === 0 && optionChanges === 0) {
+    return { text, changed: false, versionBefore: version, versionAfter: version };
+  }
+  // Only a write can take quorum away: the live members are checked against the file about to be written.
+  if (options.live) throwIfProblems(pushSafetyProblems(layout, [], options.live));
   setValue(versionEntry.line, versionEntry.valueStart, versionEntry.valueEnd, String(version + 1));
 
   const out: string[] = [];
   doc.lines.forEach((line, index) => {
-    out.push((replaced.get(index + 1) ?? line.text) + line.eol);
-    const extra = inserted.get(index + 1);
-    if (extra) out.push(extra.text + extra.eol);
+    if (!edits.deleted.has(index + 1)) out.push((edits.replaced.get(index + 1) ?? line.text) + line.eol);
+    for (const extra of edits.inserted.get(index + 1) ?? []) out.push(extra.text + extra.eol);
   });
   return { text: out.join(""), changed: true, versionBefore: version, versionAfter: version + 1 };
 }
 
-/** Every nodelist node back to 1 vote: setVotes with 1 for each node. */
+/** The file about to be written, as the quorum arithmetic reads it. */
+function newLayout(
+  nodes: readonly LocatedNode[],
+  votesOf: (name: string) => number,
+  quorum: CorosyncQuorum | undefined,
+  want: QuorumOptions | undefined,
+): QuorumLayout {
+  const flag = (key: keyof QuorumOptions, current: boolean | undefined) =>
+    want ? (want[key] ?? 0) !== 0 : current === true;
+  const expectedVotes = want ? want.expected_votes : quorum?.expectedVotes;
+  return {
+    hosts: nodes.map((n) => ({ name: n.node.name, nodeId: n.node.nodeId, votes: votesOf(n.node.name) })),
+    ...(expectedVotes ? { expectedVotes } : {}),
+    twoNode: flag("two_node", quorum?.twoNode),
+    waitForAll: flag("wait_for_all", quorum?.waitForAll),
+    autoTieBreaker: flag("auto_tie_breaker", quorum?.autoTieBreaker),
+    ...(quorum?.device
+      ? { device: quorum.device.votes === undefined ? {} : { votes: quorum.device.votes } }
+      : {}),
+  };
+}
+
+/** Every nodelist node back to 1 vote and no managed quorum option: setVotes with 1 for each node. */
 export function resetVotes(text: string, options: SetVotesOptions = {}): VotesEdit {
   const ones = Object.fromEntries(
     readNodelist(parseCorosyncConf(text, options.encoding)).map((n) => [n.name, 1]),
   );
-  return setVotes(text, ones, options);
+  // Back to what Proxmox writes: 1 vote each and none of the stack's quorum options; not weighted.
+  return setVotes(text, ones, { ...options, alwaysOn: [], quorum: {} });
 }
 
 function nodelistProblems(nodes: readonly LocatedNode[]): CorosyncProblem[] {
@@ -168,7 +210,7 @@ function requestProblems(
     problems.push({
       code: "undeclared-node",
       message: `The nodelist has nodes the stack does not declare: ${undeclared.map((n) => `${n.node.name} (nodeid ${n.node.nodeId})`).join(", ")}.`,
-      fix: "declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up",
+      fix: "declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)",
     });
   }
   if (options.expectNodes) problems.push(...driftProblems(nodes, options.expectNodes));
@@ -207,12 +249,13 @@ function driftProblems(
 
 function quorumProblems(
   desired: Readonly<Record<string, number>>,
+  layout: QuorumLayout,
+  want: QuorumOptions | undefined,
   quorum: CorosyncQuorum | undefined,
   alwaysOn: readonly string[],
 ): CorosyncProblem[] {
   const problems: CorosyncProblem[] = [];
-  const votes = Object.values(desired);
-  const weighted = votes.some((v) => v !== 1);
+  const weighted = Object.values(desired).some((v) => v !== 1);
   // votequorum.c disables a quorum device when node votes are not all 1 and device.votes is unset.
   if (weighted && quorum?.device && quorum.device.votes === undefined) {
     problems.push({
@@ -222,31 +265,15 @@ function quorumProblems(
       fix: "use 1 vote per node with a QDevice, or remove the QDevice (pvecm qdevice remove) to use weighted votes",
     });
   }
-  if (weighted && quorum?.lastManStanding) {
+  const lastManStanding = want ? (want.last_man_standing ?? 0) !== 0 : quorum?.lastManStanding === true;
+  if (weighted && lastManStanding) {
     problems.push({
       code: "last-man-standing-with-weighted-votes",
       message: "quorum.last_man_standing is on, and it needs every node to vote 1 (votequorum(5)).",
       fix: "turn last_man_standing off, or keep 1 vote per node",
     });
   }
-  const holders = [...new Set(alwaysOn)];
-  if (holders.length > 0) {
-    const total = votes.reduce((a, b) => a + b, 0);
-    const expected = quorum?.expectedVotes ?? total;
-    const needed = Math.floor(expected / 2) + 1;
-    const held = holders.reduce((sum, name) => sum + (desired[name] ?? 0), 0);
-    if (held < needed) {
-      problems.push({
-        code: "always-on-not-quorate",
-        message: `The always-on hosts (${holders.join(", ")}) would hold ${held} of ${expected} expected votes; quorum is ${needed}, so they could not stay quorate on their own.`,
-        fix:
-          quorum?.expectedVotes === undefined
-            ? `give the always-on hosts more votes together than all other hosts (now ${held} against ${total - held})`
-            : `give the always-on hosts at least ${needed} votes, or lower quorum.expected_votes`,
-      });
-    }
-  }
-  return problems;
+  return [...problems, ...weightedProblems(layout, alwaysOn)];
 }
 
 function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {

@@ -94,8 +94,43 @@ export function deviceVotes(model: Model): number {
   return renderedDeviceVotes(model) ?? Math.max(nodeVotes(model) - 1, 0);
 }
 
+/** A node as the arithmetic needs it: its name, corosync nodeid and quorum_votes. */
+export type VotingNode = Pick<HostSpec, "name" | "nodeId" | "votes">;
+
+/**
+ * What votequorum reads from a corosync.conf, as plain data: the nodelist's votes, the quorum options and the
+ * device section. The Model gives one (layoutOfModel); so does a corosync.conf about to be written
+ * (core/corosync's vote edit), so the stack's analysis and the on-host safety check share one arithmetic.
+ */
+export interface QuorumLayout {
+  readonly hosts: readonly VotingNode[];
+  /** quorum.expected_votes; undefined or 0 = not set (corosync's reading). */
+  readonly expectedVotes?: number;
+  readonly twoNode: boolean;
+  /** quorum.wait_for_all: 1 (absent = off, unless two_node implies it). */
+  readonly waitForAll: boolean;
+  readonly autoTieBreaker: boolean;
+  /** The quorum.device section, if any: its `votes`, undefined when corosync computes them. */
+  readonly device?: { readonly votes?: number };
+}
+
+/** The layout corosync will run for this stack (false options are left out of the file). */
+export function layoutOfModel(model: Model): QuorumLayout {
+  const q = model.quorum;
+  const device = configuredDevice(model);
+  const votes = renderedDeviceVotes(model);
+  return {
+    hosts: model.hosts,
+    ...(q.expectedVotes ? { expectedVotes: q.expectedVotes } : {}),
+    twoNode: q.twoNode,
+    waitForAll: q.waitForAll,
+    autoTieBreaker: q.autoTieBreaker,
+    ...(device ? { device: votes === undefined ? {} : { votes } } : {}),
+  };
+}
+
 export interface Arithmetic {
-  readonly hosts: readonly HostSpec[];
+  readonly hosts: readonly VotingNode[];
   readonly nodeSum: number;
   readonly device: boolean;
   readonly deviceVotes: number;
@@ -110,21 +145,25 @@ export interface Arithmetic {
 }
 
 export function arithmetic(model: Model): Arithmetic {
-  const q = model.quorum;
-  const nodeSum = nodeVotes(model);
-  const device = configuredDevice(model) !== undefined;
-  const dv = deviceVotes(model);
-  const explicitExpected = q.expectedVotes ? q.expectedVotes : undefined;
-  const automaticDeviceVotes = device && renderedDeviceVotes(model) === undefined;
+  return layoutArithmetic(layoutOfModel(model));
+}
+
+export function layoutArithmetic(layout: QuorumLayout): Arithmetic {
+  const nodeSum = sum(layout.hosts.map((h) => h.votes));
+  const device = layout.device !== undefined;
+  // corosync's automatic device votes: node sum - 1 (lms; it needs every node to vote 1).
+  const automaticDeviceVotes = device && layout.device?.votes === undefined;
+  const dv = device ? (layout.device?.votes ?? Math.max(nodeSum - 1, 0)) : 0;
+  const explicitExpected = layout.expectedVotes ? layout.expectedVotes : undefined;
   const configuredExpected = explicitExpected ?? nodeSum + (automaticDeviceVotes ? dv : 0);
   // wait_for_all follows two_node when not set (the renderer leaves false keys out); ATB then turns
   // two_node off but not the wait_for_all it implied (votequorum_readconfig order).
-  const waitForAll = q.waitForAll || q.twoNode;
-  const twoNode = q.twoNode && !q.autoTieBreaker;
+  const waitForAll = layout.waitForAll || layout.twoNode;
+  const twoNode = layout.twoNode && !layout.autoTieBreaker;
   // ATB with an odd nodelist vote sum needs wait_for_all, else corosync disables it.
-  const autoTieBreaker = q.autoTieBreaker && !(nodeSum % 2 === 1 && !waitForAll);
+  const autoTieBreaker = layout.autoTieBreaker && !(nodeSum % 2 === 1 && !waitForAll);
   return {
-    hosts: model.hosts,
+    hosts: layout.hosts,
     nodeSum,
     device,
     deviceVotes: dv,
@@ -133,7 +172,7 @@ export function arithmetic(model: Model): Arithmetic {
     twoNode,
     waitForAll,
     autoTieBreaker,
-    lowestNodeId: Math.min(...model.hosts.map((h) => h.nodeId)),
+    lowestNodeId: Math.min(...layout.hosts.map((h) => h.nodeId)),
   };
 }
 
@@ -143,7 +182,7 @@ export interface Evaluation {
   readonly coldStart: boolean;
 }
 
-export function evaluate(a: Arithmetic, up: readonly HostSpec[], deviceUp: boolean): Evaluation {
+export function evaluate(a: Arithmetic, up: readonly VotingNode[], deviceUp: boolean): Evaluation {
   const deviceCasts = a.device && deviceUp;
   const nodeTotal = sum(up.map((h) => h.votes));
   const votes = nodeTotal + (deviceCasts ? a.deviceVotes : 0);
@@ -172,6 +211,33 @@ export function evaluate(a: Arithmetic, up: readonly HostSpec[], deviceUp: boole
   const coldQuorum = threshold(coldExpected);
   const coldStart = a.waitForAll ? votes === coldExpected && votes >= coldQuorum : votes >= coldQuorum;
   return { votes, quorate, coldStart };
+}
+
+export interface Reloaded {
+  /** Votes the members (and the device, while it casts) hold under the new file. */
+  readonly votes: number;
+  /** us->expected_votes after the reload. */
+  readonly expected: number;
+  readonly quorum: number;
+  readonly quorate: boolean;
+}
+
+/**
+ * The state right after corosync reloads a new file while `members` (node ids) are up, the device casting or
+ * not (votequorum_refresh_config → readconfig at runtime, then recalculate_quorum(allow_decrease)): expected is
+ * the configured value, raised to the votes present (configured device votes counted, get_total_votes);
+ * quorum may go DOWN or UP; wait_for_all and auto_tie_breaker are not re-read at runtime and are left out (a
+ * write is judged by plain majority, or two_node). Unknown node ids count 0 votes.
+ */
+export function afterReload(a: Arithmetic, members: readonly number[], deviceCasting: boolean): Reloaded {
+  const up = a.hosts.filter((h) => members.includes(h.nodeId));
+  const nodeTotal = sum(up.map((h) => h.votes));
+  const casts = a.device && deviceCasting;
+  const expected = Math.max(a.configuredExpected, nodeTotal + a.deviceVotes);
+  const votes = nodeTotal + (casts ? a.deviceVotes : 0);
+  const count = new Set(members).size + (casts ? 1 : 0);
+  const quorum = a.twoNode && count <= 2 ? 1 : asCorosyncQuorum(majority(expected));
+  return { votes, expected, quorum, quorate: members.length > 0 && votes >= quorum };
 }
 
 /** Expected votes once every host (and the device) has been up. */

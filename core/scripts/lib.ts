@@ -23,14 +23,27 @@ export function requireNodeName(name: string): string[] {
 }
 
 /**
- * Refuse unless corosync reports quorum. `corosync-quorumtool -s` exits 2 when not quorate: handled on
- * purpose, not swallowed by set -e.
+ * What to do when the cluster is not quorate, right for the mode. `pvecm expected` lowers expected votes until
+ * the others return: safe only on the side that holds an always-on host of a WEIGHTED cluster (the others can
+ * never outvote it). In qdevice/default mode a minority partition must never do it (the majority may be up
+ * and writing), so the advice there is only to bring hosts back. `alwaysOnHere` = this host is always-on in
+ * weighted mode.
  */
-export function requireQuorate(node: string): string[] {
+export function inquorateAdvice(node: string, alwaysOnHere: boolean): string {
+  return alwaysOnHere
+    ? `Power on more hosts and re-run. Only if the other hosts are powered off (not merely unreachable) and /etc/pve must be writable now: on ${node}, and on no other host, run 'pvecm expected' with the votes ${node} holds ('pvecm status' shows them); it is temporary, corosync raises expected votes again when the others rejoin`
+    : "Power on more hosts until they hold a majority of the votes, then re-run. Do not lower expected votes ('pvecm expected') here: without an always-on host holding the majority, another partition may be quorate and writing";
+}
+
+/**
+ * Refuse unless corosync reports quorum. `corosync-quorumtool -s` exits 2 when not quorate: handled on
+ * purpose, not swallowed by set -e. `alwaysOnHere`: see inquorateAdvice.
+ */
+export function requireQuorate(node: string, alwaysOnHere = false): string[] {
   return [
     "pvehl_q_rc=0; corosync-quorumtool -s >/dev/null 2>&1 || pvehl_q_rc=$?",
     'if [ "$pvehl_q_rc" -eq 2 ]; then',
-    sh`  fail "the cluster is not quorate, so /etc/pve is read-only. Power on more hosts, or on "${node}" run 'pvecm expected 1' (temporary, until the others are back) and re-run"`,
+    sh`  fail ${`the cluster is not quorate, so /etc/pve is read-only. ${inquorateAdvice(node, alwaysOnHere)}`}`,
     'elif [ "$pvehl_q_rc" -ne 0 ]; then',
     '  fail "corosync is not running or not answering (corosync-quorumtool exit $pvehl_q_rc): check journalctl -u corosync"',
     "fi",

@@ -7,15 +7,21 @@
 // - the script text is a pure function of the host it runs on, the always-on hosts and two time bounds: it
 //   does not change when votes change. (It does not embed the nodelist: the stdin lines carry names, nodeids
 //   and ring0 addresses, and the drift check compares the file against exactly those, so there is one source.)
-// - the desired layout goes on stdin as sorted, readable lines (`voteLayout`), one per host:
+// - the desired layout goes on stdin as sorted, readable lines (`voteLayout`), one per host, then one per
+//   quorum option the stack sets (an option that is not listed is removed from the file):
 //       pve-high nodeid=3 ring0_addr=192.168.1.23 votes=1
-//   so `pulumi preview` shows a vote change as a diff of those lines, and it runs as an update (never a
-//   replace, whose delete would reset the votes right after the new create).
+//       quorum wait_for_all=1
+//   so `pulumi preview` shows a vote or option change as a diff of those lines, and it runs as an update
+//   (never a replace, whose delete would reset the votes right after the new create).
+// - before writing, the script asks corosync which hosts are members right now and refuses (nothing written)
+//   when they would lose quorum under the new file, or, with weighted votes, when the always-on hosts alone
+//   would not be quorate or the others could be (core/quorum/safety, the same check in awk).
 //
 // The edit itself runs on the host in awk (programs/corosync-edit.awk, on mawk, gawk and the one-true-awk
 // alike) and is the TypeScript engine's setVotes/resetVotes rule for rule: same grammar (coroparse.c), same refusals in the same order
 // (first problem's code), same output bytes. test/unit/scripts/votes.test.ts runs this very function
 // against the engine on the fixtures and on generated files.
+import { QUORUM_OPTION_KEYS, type QuorumOptions } from "../corosync/quorum-options";
 import type { HostSpec } from "../model";
 import { quote, raw, script, sh } from "../shell";
 import { hostProgram } from "./programs";
@@ -41,9 +47,16 @@ export interface VotePushOptions {
 const LAYOUT_WORD = /^[^\s=]+$/;
 const LAYOUT_LINE = /^[^ =]+ nodeid=[0-9]+ ring0_addr=[^ ]+ votes=[0-9]+$/;
 
-/** The desired layout: one `name nodeid=N ring0_addr=ADDR votes=V` line per host, sorted by name. */
+const QUORUM_LINE =
+  /^quorum (expected_votes|two_node|last_man_standing|auto_tie_breaker|wait_for_all)=([0-9]+)$/;
+
+/**
+ * The desired layout: one `name nodeid=N ring0_addr=ADDR votes=V` line per host, sorted by name, then one
+ * `quorum KEY=N` line per quorum option (in QUORUM_OPTION_KEYS order; flags are 1, expected_votes >= 1).
+ */
 export function voteLayout(
   hosts: readonly Pick<HostSpec, "name" | "nodeId" | "address" | "votes">[],
+  quorum: QuorumOptions = {},
 ): string {
   const problems: string[] = [];
   for (const h of hosts) {
@@ -56,26 +69,43 @@ export function voteLayout(
   const names = hosts.map((h) => h.name);
   if (new Set(names).size !== names.length) problems.push(`duplicate host names: ${names.join(", ")}`);
   if (hosts.length === 0) problems.push("no hosts");
+  for (const [key, value] of Object.entries(quorum)) {
+    const ok = key === "expected_votes" ? value >= 1 && value <= 4294967295 : value === 1;
+    if (!Number.isInteger(value) || !ok) problems.push(`quorum option ${key} is ${value}`);
+  }
   if (problems.length > 0) throw new Error(`cannot write the vote layout: ${problems.join("; ")}`);
   const lines = [...hosts]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((h) => `${h.name} nodeid=${h.nodeId} ring0_addr=${h.address} votes=${h.votes}`);
   for (const line of lines) if (!LAYOUT_LINE.test(line)) throw new Error(`bad layout line: ${line}`);
+  for (const key of QUORUM_OPTION_KEYS) {
+    if (quorum[key] !== undefined) lines.push(`quorum ${key}=${quorum[key]}`);
+  }
   return lines.join("\n") + "\n";
 }
 
-/** The layout back as data (for tests and the plan): name → {nodeId, address, votes}. */
+/** The layout's hosts back as data (for tests and the plan): name → {nodeId, address, votes}. */
 export function parseVoteLayout(
   text: string,
 ): { name: string; nodeId: number; address: string; votes: number }[] {
   return text
     .split("\n")
-    .filter((l) => l !== "")
+    .filter((l) => l !== "" && !QUORUM_LINE.test(l))
     .map((line) => {
       const m = /^([^ =]+) nodeid=([0-9]+) ring0_addr=([^ ]+) votes=([0-9]+)$/.exec(line);
       if (!m) throw new Error(`not a vote layout line: ${JSON.stringify(line)}`);
       return { name: m[1]!, nodeId: Number(m[2]), address: m[3]!, votes: Number(m[4]) };
     });
+}
+
+/** The layout's quorum options back as data. */
+export function parseLayoutQuorum(text: string): QuorumOptions {
+  const out: Partial<Record<string, number>> = {};
+  for (const line of text.split("\n")) {
+    const m = QUORUM_LINE.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out as QuorumOptions;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -87,7 +117,9 @@ export function parseVoteLayout(
 // the layout itself is malformed (code bad-input).
 // Inputs (environment): PVEHL_MODE set|reset|inspect, PVEHL_FINAL 1|0 (file ends with "\n"), PVEHL_NUL (line
 // number of the first NUL byte, 0 = none), PVEHL_OUT (new text), PVEHL_ALWAYS (always-on names, space
-// separated), optional PVEHL_UNDO (the old votes as layout lines) and PVEHL_WANT ("nodeid votes name" lines).
+// separated), optional PVEHL_UNDO (the old votes and quorum options as layout lines), PVEHL_WANT ("nodeid
+// votes name" lines), and PVEHL_LIVE_MEMBERS (node ids corosync reports as members, space separated; unset =
+// no live check) with PVEHL_LIVE_DEVICE (1 when a quorum device casts votes).
 // Files: the layout (the stdin lines: the desired votes for set, the expected nodelist for set and reset;
 // /dev/null for inspect), then the corosync.conf.
 
@@ -201,9 +233,11 @@ function votePush(
     "trap 'exit 143' TERM",
     "trap '' PIPE",
     ...corosyncEditFunctions(),
+    ...liveMembershipFunctions(),
     ...votesLiveCheck(),
     ...requireNodeName(host),
-    ...requireQuorate(host),
+    // The vote push runs on an always-on host; alwaysOn is non-empty in weighted mode only.
+    ...requireQuorate(host, alwaysOn.includes(host)),
     sh`[ -f ${PVE_COROSYNC_CONF} ] || fail ${`${PVE_COROSYNC_CONF} does not exist: this host is not in a cluster yet (pvecm status); create the cluster first`}`,
     ...takeCorosyncLock(lockSeconds),
     "pvehl_tmp=$(mktemp -d /tmp/pve-homelab-votes.XXXXXX)",
@@ -211,8 +245,10 @@ function votePush(
     `trap 'rm -rf "$pvehl_tmp"; release_lock' EXIT`,
     'cat > "$pvehl_tmp/layout"',
     sh`cp ${PVE_COROSYNC_CONF} "$pvehl_tmp/old"`,
+    // Who is up right now, read under the lock, right before the file is judged and written.
+    "pvehl_live_read",
     "pvehl_rc=0",
-    `pvehl_result=$(PVEHL_UNDO="$pvehl_tmp/undo" PVEHL_WANT="$pvehl_tmp/want" pvehl_edit ${mode} "$pvehl_tmp/old" "$pvehl_tmp/layout" "$pvehl_tmp/new"${alwaysArgs ? " " + alwaysArgs : ""}) || pvehl_rc=$?`,
+    `pvehl_result=$(PVEHL_LIVE_MEMBERS="$pvehl_members" PVEHL_LIVE_DEVICE="$pvehl_device" PVEHL_UNDO="$pvehl_tmp/undo" PVEHL_WANT="$pvehl_tmp/want" pvehl_edit ${mode} "$pvehl_tmp/old" "$pvehl_tmp/layout" "$pvehl_tmp/new"${alwaysArgs ? " " + alwaysArgs : ""}) || pvehl_rc=$?`,
     "pvehl_status=${pvehl_result%%$'\\n'*}",
     'case "$pvehl_rc $pvehl_status" in',
     '  "0 changed "*) ;;',
@@ -258,6 +294,24 @@ function votePush(
     `echo "votes ${mode === "set" ? "applied" : "reset to 1 per node"} on $(hostname) (config_version $pvehl_before -> $pvehl_after): $(pvehl_votes_summary)"`,
     sh`say "done; lock ${raw(CLUSTER_LOCK)} released on exit"`,
   );
+}
+
+/**
+ * `pvehl_live_read`: sets $pvehl_members (node ids corosync lists as members now, space separated) and
+ * $pvehl_device (1 when a quorum device casts votes: the `0 <votes> Qdevice` row) from `corosync-quorumtool -s`.
+ * Not quorate (exit 2) or no answer: fail, nothing written.
+ */
+export function liveMembershipFunctions(): string[] {
+  return [
+    "pvehl_live_read() {",
+    "  local out rc=0",
+    "  out=$(corosync-quorumtool -s 2>/dev/null) || rc=$?",
+    '  [ "$rc" -eq 0 ] || fail "corosync-quorumtool -s exited $rc right before the write (2 = the cluster lost quorum meanwhile); nothing was written. Check pvecm status and re-run"',
+    `  pvehl_members=$(printf '%s\\n' "$out" | LC_ALL=C awk '/^Membership information/ { m = 1; next } m && $1 ~ /^[0-9]+$/ && $1 != "0" { printf "%s%s", sep, $1; sep = " " }')`,
+    `  pvehl_device=$(printf '%s\\n' "$out" | LC_ALL=C awk '$1 == "0" && $NF == "Qdevice" && $2 > 0 { f = 1 } END { print f ? 1 : 0 }')`,
+    '  [ -n "$pvehl_members" ] || fail "corosync-quorumtool -s listed no members; nothing was written. Check pvecm status and re-run"',
+    "}",
+  ];
 }
 
 /** `pvehl_votes_live`: corosync on this host runs config_version $pvehl_after and every member it sees votes

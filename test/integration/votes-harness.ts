@@ -39,7 +39,7 @@ export function testbedModel(
 }
 
 /** Registers resources under fresh mocks and returns the remote.Commands, in name order. */
-async function captureCommands(construct: () => pulumi.Output<unknown>[]): Promise<CapturedCommand[]> {
+export async function captureCommands(construct: () => pulumi.Output<unknown>[]): Promise<CapturedCommand[]> {
   const recorder = await recordMocks({ stack: "testbed" });
   await Promise.all(construct().map(promiseOf));
   return recorder.ofType(COMMAND_TYPE).map(({ name, inputs }) => ({

@@ -316,7 +316,13 @@ describe("integration: vote push (VoteWeights' own script over SSH)", function (
     const refused = await run(push311);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /the cluster is not quorate, so \/etc\/pve is read-only/);
-    assert.match(refused.stderr, /run 'pvecm expected 1'/);
+    // Weighted mode, on the always-on host: the only side where lowering expected votes is safe, and only
+    // while the others are off.
+    assert.match(
+      refused.stderr,
+      /on pve1, and on no other host, run 'pvecm expected' with the votes pve1 holds/,
+    );
+    assert.doesNotMatch(refused.stderr, /pvecm expected 1/);
     assert.equal(pveConf(), unchanged);
     assert.equal(existsSync(lockDir()), false);
   });

@@ -162,6 +162,35 @@ describe("mocks: ClusterMembership", () => {
     }
   });
 
+  it("retains every membership command on delete by default: pulumi destroy never runs pvecm delnode", async () => {
+    const m = model();
+    assert.equal(m.dismantleOnDestroy ?? false, false);
+    const { commands, byName } = await capture(m);
+    assert.deepEqual(
+      commands.map((c) => [c.name, c.retainOnDelete]),
+      NAMES.map((n) => [n, true]),
+    );
+    // The delete is kept, for the opt-in.
+    assert.equal(
+      withoutConnectionNote(byName(`${M}-member-pve-high`).delete ?? ""),
+      delnodeScript(m, host(m, "pve-high")),
+    );
+  });
+
+  it("dismantleOnDestroy: true lets destroy run the member commands' delete (pvecm delnode)", async () => {
+    const m = model((v) => (v.dismantleOnDestroy = true));
+    assert.equal(m.dismantleOnDestroy, true);
+    const { commands, byName } = await capture(m);
+    assert.deepEqual(
+      commands.map((c) => [c.name, c.retainOnDelete]),
+      NAMES.map((n) => [n, false]),
+    );
+    assert.equal(
+      withoutConnectionNote(byName(`${M}-member-pve-high`).delete ?? ""),
+      delnodeScript(m, host(m, "pve-high")),
+    );
+  });
+
   it("changing one host's votes changes only that host's join script", async () => {
     const before = await capture(model());
     const after = await capture(model((v) => (v.hosts[2]!.votes = 2)));

@@ -39,6 +39,7 @@ describe("Pulumi project and stack files", () => {
     assert.deepEqual(Object.keys(project.config).sort(), [
       "acknowledgeQuorumRisk",
       "clusterName",
+      "dismantleOnDestroy",
       "proxmoxInsecure",
       "sharedStorage",
       "sshUser",

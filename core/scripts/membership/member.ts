@@ -54,7 +54,8 @@ export function delnodeScript(model: Model, host: HostSpec): string {
     sh`if [ "$(pvehl_fields ${`node.${host.name}.online`})" = 1 ]; then`,
     sh`  fail "host "${host.name}" is still online in cluster "${name}". Proxmox requires a node to be powered off before 'pvecm delnode', and it must not come back with its old cluster configuration. Migrate its guests away, power it off (shutdown -h now on "${host.name}"), wait until 'pvecm nodes' on "${f.name}" no longer shows it, then re-run"`,
     "fi",
-    ...requireQuorate(f.name),
+    // It runs on the always-on host: lowering expected votes there is safe with weighted votes only.
+    ...requireQuorate(f.name, model.quorum.mode === "weighted"),
     sh`say "removing host "${host.name}" from cluster "${name}" (pvecm delnode on "${f.name}")"`,
     sh`pvecm delnode ${host.name} >&2 || fail "pvecm delnode failed (exit $?): see its output above"`,
     ...afterDelnodeWaits(model, host),

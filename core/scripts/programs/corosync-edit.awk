@@ -1,9 +1,14 @@
-# pve-homelab corosync.conf engine (awk port of core/corosync: parse, queries, setVotes/resetVotes)
+# pve-homelab corosync.conf engine (awk port of core/corosync: parse, queries, setVotes/resetVotes, the quorum
+# options edit, and core/quorum/safety's checks on the file about to be written)
 BEGIN {
   U32 = "4294967295"; U8 = "255"; SAFE = "9007199254740991"
   MODE = ENVIRON["PVEHL_MODE"]; FINAL = ENVIRON["PVEHL_FINAL"]; NULLINE = ENVIRON["PVEHL_NUL"] + 0
   OUT = ENVIRON["PVEHL_OUT"]; UNDO = ENVIRON["PVEHL_UNDO"]; WANT = ENVIRON["PVEHL_WANT"]
   NAL = split(ENVIRON["PVEHL_ALWAYS"], ALW, " ")
+  LIVE = ("PVEHL_LIVE_MEMBERS" in ENVIRON)
+  NLM = LIVE ? split(ENVIRON["PVEHL_LIVE_MEMBERS"], LMEM, " ") : 0
+  LDEV = (ENVIRON["PVEHL_LIVE_DEVICE"] == "1")
+  NQK = split("expected_votes two_node last_man_standing auto_tie_breaker wait_for_all", QKEY, " ")
   NODEKEY["name"] = 1; NODEKEY["nodeid"] = 1; NODEKEY["ring0_addr"] = 1; NODEKEY["ring1_addr"] = 1
   NODEKEY["quorum_votes"] = 1
   REASON["line-too-long"] = "Line too long"
@@ -33,9 +38,19 @@ BEGIN {
 }
 
 # ---- the layout (stdin of the vote push) ----
+FILENAME == ARGV[1] && $0 ~ /^quorum / {
+  if ($0 !~ /^quorum (expected_votes|two_node|last_man_standing|auto_tie_breaker|wait_for_all)=[0-9]+$/) bad_input("stdin line " (LN + QLN + 1) " is not \"quorum KEY=N\" with a quorum option this project writes: " json($0))
+  QLN++
+  split(substr($0, 8), f, "=")
+  if (f[1] in QW) bad_input("stdin sets quorum option " f[1] " twice")
+  if (!num_le(canon(f[2]), f[1] == "expected_votes" ? U32 : U8)) bad_input("stdin quorum option " f[1] " is out of range: " f[2])
+  QW[f[1]] = canon(f[2])
+  next
+}
+
 FILENAME == ARGV[1] {
   LN++
-  if ($0 !~ /^[^ =]+ nodeid=[0-9]+ ring0_addr=[^ ]+ votes=[0-9]+$/) bad_input("stdin line " LN " is not \"NAME nodeid=N ring0_addr=ADDR votes=V\": " json($0))
+  if ($0 !~ /^[^ =]+ nodeid=[0-9]+ ring0_addr=[^ ]+ votes=[0-9]+$/) bad_input("stdin line " (LN + QLN) " is not \"NAME nodeid=N ring0_addr=ADDR votes=V\": " json($0))
   split($0, f, " ")
   nm = f[1]
   if (nm in LSEEN) bad_input("stdin names host " nm " twice")
@@ -269,18 +284,16 @@ function locate_config_version(    t, v) {
   VB = canon(v)
 }
 
-function read_quorum(    q, d, net, e, k, v) {
-  QEXP = ""; QLMS = 0; HASDEV = 0; DVOTES = ""
+function read_quorum(    q, d, net, e, k) {
+  HASDEV = 0; DVOTES = ""
   q = only_section(0, "quorum", "quorum")
+  QSEC = q
   if (!q) return
   only_entry(q, "provider", "quorum")
-  e = only_entry(q, "expected_votes", "quorum")
-  if (e) QEXP = number_of(e, "quorum.expected_votes", U32)
-  split("two_node last_man_standing auto_tie_breaker wait_for_all", flags, " ")
-  for (k = 1; k <= 4; k++) {
-    e = only_entry(q, flags[k], "quorum")
-    v = e ? number_of(e, "quorum." flags[k], U8) : ""
-    if (flags[k] == "last_man_standing" && v != "" && v != "0") QLMS = 1
+  for (k = 1; k <= NQK; k++) {
+    e = only_entry(q, QKEY[k], "quorum")
+    QENT[QKEY[k]] = e
+    if (e) QHAVE[QKEY[k]] = number_of(e, "quorum." QKEY[k], k == 1 ? U32 : U8)
   }
   d = only_section(q, "device", "quorum.device")
   if (d) {
@@ -324,7 +337,8 @@ function desired(    i) {
     for (i = 1; i <= LN; i++) { DN++; DNAME[DN] = LNAME[i]; DSET[LNAME[i]] = LVOTES[LNAME[i]] }
   } else {
     for (i = 1; i <= NN; i++) if (!(NNAME[i] in DSET)) { DN++; DNAME[DN] = NNAME[i]; DSET[NNAME[i]] = "1" }
-    NAL = 0
+    # Back to what Proxmox writes: none of the stack's quorum options, and no weighted checks.
+    NAL = 0; split("", QW)
   }
 }
 
@@ -348,7 +362,7 @@ function request_problems(    i, nm, known, k, all, und, diffs, have) {
   }
   und = ""
   for (i = 1; i <= NN; i++) if (!(NNAME[i] in DSET)) und = und (und == "" ? "" : ", ") NNAME[i] " (nodeid " NID[i] ")"
-  if (und != "") problem("undeclared-node", "The nodelist has nodes the stack does not declare: " und ".", "declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up")
+  if (und != "") problem("undeclared-node", "The nodelist has nodes the stack does not declare: " und ".", "declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)")
   # Drift: the file's nodelist against the layout (names, nodeids, ring0 addresses).
   for (i = 1; i <= NN; i++) BYNAME[NNAME[i]] = i
   diffs = ""
@@ -367,26 +381,134 @@ function request_problems(    i, nm, known, k, all, und, diffs, have) {
   throw_problems()
 }
 
-function quorum_problems(    i, weighted, total, expected, needed, held, holders, fix) {
-  weighted = 0; total = 0
-  for (i = 1; i <= DN; i++) { if (DSET[DNAME[i]] != "1") weighted = 1; total += DSET[DNAME[i]] }
+function quorum_problems(    i, weighted) {
+  weighted = 0
+  for (i = 1; i <= DN; i++) if (DSET[DNAME[i]] != "1") weighted = 1
   if (weighted && HASDEV && DVOTES == "") problem("quorum-device-with-weighted-votes", "The file configures a quorum device without quorum.device.votes; corosync disables it when node votes are not all 1.", "use 1 vote per node with a QDevice, or remove the QDevice (pvecm qdevice remove) to use weighted votes")
-  if (weighted && QLMS) problem("last-man-standing-with-weighted-votes", "quorum.last_man_standing is on, and it needs every node to vote 1 (votequorum(5)).", "turn last_man_standing off, or keep 1 vote per node")
-  if (NHOLD > 0) {
-    expected = (QEXP == "") ? total : QEXP + 0
-    needed = int(expected / 2) + 1
-    held = 0; holders = ""
-    for (i = 1; i <= NHOLD; i++) { held += (HOLD[i] in DSET) ? DSET[HOLD[i]] : 0; holders = holders (i > 1 ? ", " : "") HOLD[i] }
-    if (held < needed) {
-      if (QEXP == "") fix = "give the always-on hosts more votes together than all other hosts (now " fmt(held) " against " fmt(total - held) ")"
-      else fix = "give the always-on hosts at least " fmt(needed) " votes, or lower quorum.expected_votes"
-      problem("always-on-not-quorate", "The always-on hosts (" holders ") would hold " fmt(held) " of " fmt(expected) " expected votes; quorum is " fmt(needed) ", so they could not stay quorate on their own.", fix)
-    }
-  }
+  if (weighted && on("last_man_standing")) problem("last-man-standing-with-weighted-votes", "quorum.last_man_standing is on, and it needs every node to vote 1 (votequorum(5)).", "turn last_man_standing off, or keep 1 vote per node")
+  arith()
+  weighted_problems()
   throw_problems()
 }
 
-function edit(    i, want, have, stale, ln, anchor, indent, cr, VA, k, eol) {
+# ---- core/quorum: layoutArithmetic, evaluate, afterReload and safety.ts, on the file about to be written ----
+function on(k) { return (k in QW) && QW[k] != "0" }
+function max2(a, b) { return a > b ? a : b }
+function thr(e, members) { return (A_TWO && members <= 2) ? 1 : (int(e / 2) + 1) % 256 }
+
+function arith(    i, explicit) {
+  A_SUM = 0; A_LOW = ""
+  for (i = 1; i <= NN; i++) {
+    A_SUM += DSET[NNAME[i]]
+    if (A_LOW == "" || NID[i] + 0 < A_LOW + 0) A_LOW = NID[i]
+  }
+  A_DEV = HASDEV
+  A_DV = !HASDEV ? 0 : (DVOTES != "" ? DVOTES + 0 : max2(A_SUM - 1, 0))
+  explicit = on("expected_votes")
+  A_CONF = explicit ? QW["expected_votes"] + 0 : A_SUM + ((HASDEV && DVOTES == "") ? A_DV : 0)
+  A_WFA = on("wait_for_all") || on("two_node")
+  A_TWO = on("two_node") && !on("auto_tie_breaker")
+  A_ATB = on("auto_tie_breaker") && !(A_SUM % 2 == 1 && !A_WFA)
+  A_EXP = max2(A_CONF, A_SUM + A_DV)
+}
+
+# The hosts named in UP (and the device when deviceUp): EV_VOTES, EV_Q, EV_QUORATE, EV_COLD (and the cold
+# start's expected votes and quorum, EV_CEXP and EV_CQ).
+function evaluate(deviceUp,    i, cnt, nt, casts, members, full, fq, q, quorate, low, ce) {
+  cnt = 0; nt = 0; low = 0; EV_CEXP = 0; EV_CQ = 0
+  for (i = 1; i <= NN; i++) if (NNAME[i] in UP) { cnt++; nt += DSET[NNAME[i]]; if (NID[i] == A_LOW) low = 1 }
+  casts = A_DEV && deviceUp
+  EV_VOTES = nt + (casts ? A_DV : 0)
+  members = cnt + (casts ? 1 : 0)
+  EV_Q = thr(A_EXP, members)
+  EV_QUORATE = 0; EV_COLD = 0
+  if (cnt == 0) return
+  full = A_SUM + (A_DEV ? A_DV : 0)
+  fq = (!A_WFA || full == A_EXP) && full >= thr(A_EXP, NN + (A_DEV ? 1 : 0))
+  q = EV_Q
+  quorate = (A_WFA && !fq) ? 0 : (EV_VOTES >= q)
+  if (!quorate && A_ATB && fq) quorate = (EV_VOTES == int(A_EXP / 2) && NN - cnt < q && low)
+  ce = max2(A_CONF, nt + A_DV)
+  EV_CEXP = ce; EV_CQ = thr(ce, members)
+  EV_COLD = A_WFA ? (EV_VOTES == ce && EV_VOTES >= EV_CQ) : (EV_VOTES >= EV_CQ)
+  EV_QUORATE = quorate
+}
+
+function weighted_problems(    i, holders, held, others, fix, cold) {
+  if (NHOLD == 0) return
+  split("", UP); holders = ""
+  for (i = 1; i <= NHOLD; i++) { UP[HOLD[i]] = 1; holders = holders (i > 1 ? ", " : "") HOLD[i] }
+  evaluate(0)
+  held = EV_VOTES
+  if (!EV_QUORATE) {
+    if (A_DEV) fix = "remove the quorum device (pvecm qdevice remove; quorum.mode: weighted does that first), or give the always-on hosts enough votes for quorum with the device down"
+    else if (on("expected_votes")) fix = "give the always-on hosts at least " fmt(EV_Q) " votes, or lower quorum.expectedVotes"
+    else fix = "give the always-on hosts more votes together than all other hosts (now " fmt(held) " against " fmt(A_SUM - held) ")"
+    problem("always-on-not-quorate", "The always-on hosts (" holders ") would hold " fmt(held) " of " fmt(A_EXP) " expected votes" (A_DEV ? " (" fmt(A_EXP) " counts the quorum device's " fmt(A_DV) " vote(s))" : "") "; quorum is " fmt(EV_Q) ", so they could not stay quorate on their own.", fix)
+  }
+  split("", UP); others = ""
+  for (i = 1; i <= NN; i++) if (!(NNAME[i] in ASEEN)) { UP[NNAME[i]] = 1; others = others (others == "" ? "" : ", ") NNAME[i] }
+  if (others == "") return
+  evaluate(1)
+  if (EV_QUORATE || EV_COLD) {
+    if (on("expected_votes")) fix = "remove quorum.expectedVotes (the node votes then set expected votes), or give the always-on hosts more votes than all other hosts together"
+    else fix = "give the always-on hosts more votes than all other hosts together (and no twoNode/autoTieBreaker that hands the others quorum), or use quorum.mode: qdevice"
+    cold = !EV_QUORATE
+    problem("others-quorate-without-always-on", "Without the always-on hosts, the others (" others ") would hold " fmt(EV_VOTES) " of " fmt(cold ? EV_CEXP : A_EXP) " expected votes" (A_DEV ? " with the quorum device" : "") "; quorum is " fmt(cold ? EV_CQ : EV_Q) (cold ? " when they boot without the always-on hosts" : "") ", so they could be quorate on their own while the always-on hosts are too: two sides writing /etc/pve (split brain).", fix)
+  }
+}
+
+# afterReload: the members corosync reports now, under the new file.
+function live_problems(    i, k, m, seen, nt, who, byid, casts, expected, votes, count, q) {
+  for (i = 1; i <= NN; i++) byid[NID[i]] = i
+  nt = 0; who = ""; count = 0
+  for (k = 1; k <= NLM; k++) {
+    m = canon(LMEM[k])
+    who = who (k > 1 ? ", " : "") ((m in byid) ? NNAME[byid[m]] : "nodeid " m)
+    if (m in seen) continue
+    seen[m] = 1; count++
+    if (m in byid) nt += DSET[NNAME[byid[m]]]
+  }
+  casts = A_DEV && LDEV
+  expected = max2(A_CONF, nt + A_DV)
+  votes = nt + (casts ? A_DV : 0)
+  count += casts ? 1 : 0
+  q = (A_TWO && count <= 2) ? 1 : (int(expected / 2) + 1) % 256
+  if (NLM > 0 && votes >= q) return
+  refuse("live-members-not-quorate", "The hosts corosync reports as members right now (" (who == "" ? "none" : who) ") would hold " fmt(votes) " of " fmt(expected) " expected votes under the new file" (casts ? " (the quorum device's votes included)" : "") "; quorum would be " fmt(q) ", so they would lose quorum and /etc/pve would turn read-only.", "power on the other hosts and wait until `pvecm status` lists them as members, then re-run; the change itself is fine once they are up")
+}
+
+# core/corosync/quorum-options.ts editQuorumOptions: the managed keys become exactly QW. Returns the changes.
+function quorum_edit(    k, key, e, i, anchor, direct, indent, cr, changes, want, prev) {
+  changes = 0
+  if (!QSEC) {
+    for (key in QW) refuse("quorum-section-missing", "The file has no quorum section, so the quorum options of the stack have nowhere to go.", "add `quorum {` with `provider: corosync_votequorum` and `}` (pvecm always writes it)")
+    return 0
+  }
+  direct = 0
+  for (i = 1; i <= ne; i++) if (eparent[i] == QSEC) direct = i
+  anchor = direct ? eline[direct] : sline[QSEC]
+  indent = L[anchor]; sub(/[^ \t].*$/, "", indent)
+  if (!direct) indent = indent "  "
+  cr = (substr(L[anchor], length(L[anchor]), 1) == "\r") ? "\r" : ""
+  for (k = 1; k <= NQK; k++) {
+    key = QKEY[k]; e = QENT[key]; want = (key in QW) ? QW[key] : ""
+    if (!e) {
+      if (want == "") continue
+      # (the old value is read first: awks create INS[anchor] before evaluating the right-hand side)
+      prev = (anchor in INS) ? INS[anchor] "\n" : ""
+      INS[anchor] = prev indent key ": " want cr
+    } else if (want == "") {
+      DEL[eline[e]] = 1
+    } else if (QHAVE[key] != want) {
+      REPL[eline[e]] = substr(L[eline[e]], 1, evs[e] - 1) want substr(L[eline[e]], eve[e] + 1)
+    } else continue
+    changes++
+  }
+  return changes
+}
+
+function edit(    i, want, have, stale, ln, anchor, indent, cr, VA, k, eol, qchanges) {
   stale = 0
   for (i = 1; i <= NN; i++) {
     want = DSET[NNAME[i]]; have = (NVOTES[i] == "") ? "1" : NVOTES[i]
@@ -404,15 +526,19 @@ function edit(    i, want, have, stale, ln, anchor, indent, cr, VA, k, eol) {
       INS[NIDLINE[i]] = indent "quorum_votes: " want cr
     }
   }
+  if (UNDO != "") for (k = 1; k <= NQK; k++) if (QENT[QKEY[k]]) printf "quorum %s=%s\n", QKEY[k], QHAVE[QKEY[k]] > UNDO
   if (UNDO != "") close(UNDO)
   if (WANT != "") close(WANT)
-  if (stale == 0) { print "unchanged " VB; exit 0 }
+  qchanges = quorum_edit()
+  if (stale == 0 && qchanges == 0) { print "unchanged " VB; exit 0 }
+  # Only a write can take quorum away: the live members are checked against the file about to be written.
+  if (LIVE) live_problems()
   VA = incr(VB)
   ln = eline[VENT]
   REPL[ln] = substr(L[ln], 1, evs[VENT] - 1) VA substr(L[ln], eve[VENT] + 1)
   for (k = 1; k <= n; k++) {
     eol = (k < n || FINAL == "1") ? "\n" : ""
-    printf "%s%s", ((k in REPL) ? REPL[k] : L[k]), eol > OUT
+    if (!(k in DEL)) printf "%s%s", ((k in REPL) ? REPL[k] : L[k]), eol > OUT
     if (k in INS) printf "%s\n", INS[k] > OUT
   }
   close(OUT)

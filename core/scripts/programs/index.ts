@@ -11,6 +11,7 @@ export const HOST_PROGRAMS = [
   "corosync-node-votes.awk",
   "cluster-status-online.pl",
   "pvesh-fields.pl",
+  "node-config-wakeonlan.awk",
   "retire-quorum.pl",
 ] as const;
 export type HostProgram = (typeof HOST_PROGRAMS)[number];

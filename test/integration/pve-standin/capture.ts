@@ -29,6 +29,8 @@ export interface CapturedCommand {
   /** Names of the resources in this command's dependsOn. */
   readonly dependsOn: readonly string[];
   readonly ignoreChanges: readonly string[];
+  /** Pulumi's retainOnDelete: the delete never runs, the resource only leaves the state. */
+  readonly retainOnDelete: boolean;
   readonly additionalSecretOutputs: readonly string[];
 }
 
@@ -97,6 +99,7 @@ export async function captureMembership(model: Model, opts: CaptureOptions = {})
       addPreviousOutputInEnv: inputs.addPreviousOutputInEnv as boolean | undefined,
       dependsOn: await Promise.all((deps as pulumi.Resource[]).map(urnName)),
       ignoreChanges: o.ignoreChanges ?? [],
+      retainOnDelete: o.retainOnDelete ?? false,
       additionalSecretOutputs: (o as pulumi.CustomResourceOptions).additionalSecretOutputs ?? [],
     });
   }

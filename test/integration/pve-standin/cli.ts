@@ -30,6 +30,8 @@
 //       without a cluster gets Proxmox's single fake entry (nodeid 0, no cluster entry).
 //   pvesh get /cluster/config/nodes --output-format json  the nodelist ({node, name, nodeid, quorum_votes,
 //       ring0_addr}, values as strings, as Perl prints them).
+//   pvesh get /cluster/resources --type vm --output-format json   the guests of /etc/pve/nodes/*/{qemu-server,lxc}
+//       ({id, vmid, node, type, status, name, template, ...}; a guest of an offline node: status "unknown" only).
 //
 // Deviations, all forced by the testbed: /etc/pve is ONE directory shared by every node (the pmxcfs double), so
 // a node's own cluster state is read from its LOCAL /etc/corosync/corosync.conf (present only on cluster nodes);
@@ -55,6 +57,7 @@ import {
   type RenderNode,
   type RenderQuorum,
 } from "../../../core/corosync";
+import { powerCommand } from "./power-cli";
 import { clientSshArgv } from "../testbed/testbed";
 
 const LOCAL_CONF = "/etc/corosync/corosync.conf";
@@ -582,19 +585,78 @@ function configNodes(): unknown[] {
   }));
 }
 
+/**
+ * GET /cluster/resources [--type vm]: the guests of every node as pve-manager lists them (PVE/API2/Cluster.pm,
+ * PVE::API2Tools::extract_vm_stats): id "<type>/<vmid>", vmid, node, type, status; with current data (the node
+ * is online) also name, template, maxcpu, maxmem from the guest config. A guest of a node that is off has no
+ * current data: status "unknown" and nothing else. The stand-in runs no guests: status comes from a
+ * `# stand-in status: running` line of the config (default "stopped"). Only `--type vm` is modelled.
+ */
+function clusterResources(type: string | undefined): unknown[] {
+  if (type !== "vm") die("stand-in (TEST DOUBLE) pvesh: only /cluster/resources --type vm is modelled", 2);
+  const text = exists(LOCAL_CONF) ? fs.readFileSync(LOCAL_CONF, "utf8") : "";
+  const nodes = text ? readNodelist(text) : [];
+  const q = quorumtool();
+  const online = q === 0 || q === 2 ? joinedNodeIds() : new Set<number>();
+  const out: Record<string, unknown>[] = [];
+  const dirs = exists("/etc/pve/nodes") ? fs.readdirSync("/etc/pve/nodes").sort() : [];
+  for (const node of dirs) {
+    const member = nodes.find((n) => n.name === node);
+    const up = member ? online.has(member.nodeId) : node === os.hostname();
+    for (const [kind, type] of [
+      ["qemu-server", "qemu"],
+      ["lxc", "lxc"],
+    ] as const) {
+      const dir = `/etc/pve/nodes/${node}/${kind}`;
+      if (!exists(dir)) continue;
+      for (const f of fs.readdirSync(dir).filter((x) => /^\d+\.conf$/.test(x))) {
+        const vmid = Number(f.slice(0, -5));
+        const conf = fs.readFileSync(`${dir}/${f}`, "utf8");
+        const key = (k: string) => new RegExp(`^${k}:\\s*(.+)$`, "m").exec(conf)?.[1]?.trim();
+        const entry: Record<string, unknown> = { id: `${type}/${vmid}`, vmid, node, type, status: "unknown" };
+        if (up) {
+          entry.status = /^# stand-in status: running$/m.test(conf) ? "running" : "stopped";
+          entry.name =
+            key(type === "qemu" ? "name" : "hostname") ?? `${type === "qemu" ? "VM" : "CT"} ${vmid}`;
+          entry.template = key("template") === "1" ? 1 : 0;
+          entry.maxcpu = Number(key("cores") ?? 1);
+          entry.maxmem = Number(key("memory") ?? 512) * 1024 * 1024;
+          entry.uptime = 0;
+        }
+        const tags = key("tags");
+        if (tags) entry.tags = tags;
+        out.push(entry);
+      }
+    }
+  }
+  return out.sort((a, b) => (a.vmid as number) - (b.vmid as number));
+}
+
 function pvesh(args: readonly string[]): void {
   const [verb, path, ...rest] = args;
-  const format = rest.join(" ").replace("--output-format=", "--output-format ");
-  if (verb !== "get" || path === undefined || format !== "--output-format json") {
-    die("stand-in (TEST DOUBLE) pvesh: only `pvesh get <path> --output-format json` is modelled", 2);
+  const opts: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const [k, inline] = rest[i]!.replace(/^--/, "").split("=", 2) as [string, string | undefined];
+    if (!rest[i]!.startsWith("--")) die(`400 unable to parse option '${rest[i]}'`, 2);
+    opts[k] = inline ?? rest[++i] ?? die(`400 missing value for '--${k}'`, 2);
+  }
+  const { "output-format": format, type, ...unknown } = opts;
+  if (verb !== "get" || path === undefined || format !== "json" || Object.keys(unknown).length > 0) {
+    die(
+      "stand-in (TEST DOUBLE) pvesh: only `pvesh get <path> [--type vm] --output-format json` is modelled",
+      2,
+    );
   }
   const handlers: Record<string, () => unknown[]> = {
     "/cluster/status": clusterStatus,
     "/cluster/config/nodes": configNodes,
+    "/cluster/resources": () => clusterResources(type),
   };
   const handler = handlers[path!.replace(/\/+$/, "")];
   if (!handler)
     die(`No 'get' handler defined for '${path}' (stand-in: only ${Object.keys(handlers).join(", ")})`, 2);
+  if (type !== undefined && path!.replace(/\/+$/, "") !== "/cluster/resources")
+    die(`400 unknown option 'type'`, 2);
   say(JSON.stringify(handler!()));
 }
 
@@ -612,6 +674,8 @@ function logCall(tool: string, args: readonly string[]): void {
 function main(argv: readonly string[]): number {
   const [tool, sub, ...args] = argv;
   logCall(tool ?? "", [sub ?? "", ...args]);
+  const power = powerCommand(tool ?? "", [sub ?? "", ...args]); // pvenode wakeonlan, pvesh /nodes/... (power-cli.ts)
+  if (power !== undefined) return power;
   try {
     if (tool === "pvesh") pvesh([sub ?? "", ...args]);
     else if (tool === "pvecm" && sub === "create") pvecmCreate(args);

@@ -33,6 +33,11 @@ export interface StandinCall {
 export interface StandinOptions {
   /** The root password every node's stand-in API accepts (stored as a SHA-256). */
   readonly rootPassword: string;
+  /**
+   * Keep the cluster the testbed started (its corosync.conf, authkey, running corosync) instead of putting every
+   * node back to a fresh, unclustered install. Default false.
+   */
+  readonly keepCluster?: boolean;
 }
 
 const CLI = path.join(__dirname, "cli.ts");
@@ -73,7 +78,7 @@ function standinProgram(dir: string): string[] {
   return [bundle];
 }
 
-function wrapper(tool: "pvecm" | "pvesh", program: readonly string[]): string {
+function wrapper(tool: "pvecm" | "pvesh" | "pvenode", program: readonly string[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   return [
     "#!/bin/sh",
@@ -190,31 +195,41 @@ export class Standin {
   }
 }
 
+/** Only the stand-in's tools (pvecm, pvesh, pvenode) on every node, leaving the cluster state as it is (the
+ *  power tests start from a running cluster). */
+export async function installStandinTools(tb: Testbed): Promise<void> {
+  const program = standinProgram(tb.root);
+  for (const n of tb.nodes) {
+    await fs.mkdir(tb.hostPath(n.name, STATE_DIR), { recursive: true, mode: 0o700 });
+    for (const tool of ["pvecm", "pvesh", "pvenode"] as const) {
+      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
+        mode: 0o755,
+      });
+    }
+  }
+}
+
 /** The stand-in API transport's private key (host side, copied into each node). */
 const apiKeyPath = (tb: Testbed) => path.join(tb.root, "pve-standin-api-key");
 
 /** Install the stand-in on every node and put each node in the state of a fresh Proxmox install: no cluster
- *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password. */
+ *  config, no corosync authkey (the testbed pre-seeds one), corosync stopped, the given root password (with
+ *  keepCluster: the testbed's running cluster stays as it is). */
 export async function installStandin(tb: Testbed, opts: StandinOptions): Promise<Standin> {
   checkTools();
   const hash = createHash("sha256").update(opts.rootPassword).digest("hex");
   const standin = new Standin(tb, hash);
-  const program = standinProgram(tb.root);
   const key = apiKeyPath(tb);
   if (!existsSync(key)) {
     const r = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pve-standin-api", "-f", key]);
     if (r.status !== 0) throw new Error(`ssh-keygen for the stand-in API key failed: ${String(r.stderr)}`);
   }
+  await installStandinTools(tb);
   for (const n of tb.nodes) {
-    for (const tool of ["pvecm", "pvesh"] as const) {
-      await fs.writeFile(tb.hostPath(n.name, `/usr/local/sbin/${tool}`), wrapper(tool, program), {
-        mode: 0o755,
-      });
-    }
-    await standin.leaveCluster(n.name);
+    if (!opts.keepCluster) await standin.leaveCluster(n.name);
     await standin.installOn(n.name);
   }
-  await fs.rm(tb.pvePath("corosync.conf"), { force: true });
+  if (!opts.keepCluster) await fs.rm(tb.pvePath("corosync.conf"), { force: true });
   await standin.clearCalls();
   return standin;
 }

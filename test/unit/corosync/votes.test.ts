@@ -168,7 +168,7 @@ describe("setVotes", () => {
           e instanceof CorosyncEditError &&
           e.message ===
             "The nodelist has nodes the stack does not declare: pve3 (nodeid 3). " +
-              "Fix: declare them in the stack's hosts; to remove a host, power it off, run pulumi up --target <URN of its membership-member command> first (pvecm delnode; pulumi stack --show-urns lists URNs), then pulumi up",
+              "Fix: declare them in the stack's hosts; to remove a host, power it off and list it in retiredHosts (the retire step runs pvecm delnode before this push, in the same pulumi up)",
       );
     });
 
@@ -292,12 +292,18 @@ describe("setVotes", () => {
         );
       });
 
-      it("refuses resetting to 1 vote each while an always-on host must stay quorate", () => {
+      it("refuses resetting to 1 vote each while only the always-on host is a member", () => {
         const weighted = setVotes(THREE_NODES, WEIGHTED).text;
         assert.throws(
-          () => resetVotes(weighted, { alwaysOn: ["pve1"] }),
-          (e: unknown) => e instanceof CorosyncEditError && e.code === "always-on-not-quorate",
+          () => resetVotes(weighted, { live: { members: [1], deviceCasting: false } }),
+          (e: unknown) =>
+            e instanceof CorosyncEditError &&
+            e.code === "live-members-not-quorate" &&
+            e.message.startsWith(
+              "The hosts corosync reports as members right now (pve1) would hold 1 of 3 expected votes under the new file; quorum would be 2,",
+            ),
         );
+        assert.equal(resetVotes(weighted, { live: { members: [1, 2], deviceCasting: false } }).changed, true);
       });
 
       it("uses quorum.expected_votes when it is set", () => {
@@ -339,5 +345,104 @@ describe("setVotes", () => {
         "undeclared-node",
       ]);
     });
+  });
+});
+
+describe("setVotes: the stack's quorum options and the quorum check on the new file", () => {
+  const withQuorum = (lines: string) =>
+    THREE_NODES.replace("  provider: corosync_votequorum", `  provider: corosync_votequorum\n${lines}`);
+
+  it("writes the stack's options after the section's last key, in the same locked edit as the votes", () => {
+    const edit = setVotes(THREE_NODES, WEIGHTED, { quorum: { wait_for_all: 1 } });
+    assert.equal(edit.versionAfter, 4);
+    assert.match(edit.text, /quorum \{\n  provider: corosync_votequorum\n  wait_for_all: 1\n\}/);
+    assert.match(edit.text, /quorum_votes: 3/);
+  });
+
+  it("removes options the stack does not set, changes differing values, keeps provider and device", () => {
+    const text = withQuorum(
+      "  expected_votes: 3\n  two_node: 1\n  wait_for_all: 1\n  device {\n    votes: 1\n  }",
+    );
+    const edit = setVotes(text, { pve1: 1, pve2: 1, pve3: 1 }, { quorum: { expected_votes: 4 } });
+    assert.equal(
+      edit.text,
+      withQuorum("  expected_votes: 4\n  device {\n    votes: 1\n  }").replace(
+        "config_version: 3",
+        "config_version: 4",
+      ),
+    );
+  });
+
+  it("options already as declared: nothing written, no version bump", () => {
+    const text = withQuorum("  wait_for_all: 1");
+    const edit = setVotes(text, { pve1: 1, pve2: 1, pve3: 1 }, { quorum: { wait_for_all: 1 } });
+    assert.deepEqual([edit.changed, edit.text], [false, text]);
+  });
+
+  it("a live expected_votes: 3 under 3/1/1 would let pve2 + pve3 be quorate: the stack's section replaces it", () => {
+    const text = withQuorum("  expected_votes: 3");
+    // Kept as it is (section not managed), the file would hand the others quorum: refused.
+    assert.deepEqual(refusal(text, WEIGHTED, { alwaysOn: ["pve1"] }), ["others-quorate-without-always-on"]);
+    // With the stack's section (no expected_votes) the same push writes, and drops the override.
+    const edit = setVotes(text, WEIGHTED, { alwaysOn: ["pve1"], quorum: {} });
+    assert.doesNotMatch(edit.text, /expected_votes/);
+  });
+
+  it("counts device votes in expected votes: 3/1/1 + 1 device vote = 6, quorum 4, pve1 alone 3", () => {
+    const text = withQuorum("  device {\n    model: net\n    votes: 1\n  }");
+    assert.throws(
+      () => setVotes(text, WEIGHTED, { alwaysOn: ["pve1"], quorum: {} }),
+      (e: unknown) =>
+        e instanceof CorosyncEditError &&
+        e.code === "always-on-not-quorate" &&
+        e.message.startsWith(
+          "The always-on hosts (pve1) would hold 3 of 6 expected votes (6 counts the quorum device's 1 vote(s)); quorum is 4, so they could not stay quorate on their own. Fix: remove the quorum device",
+        ),
+    );
+    // 4/1/1 + 1: expected 7, quorum 4, pve1 alone 4: accepted.
+    assert.equal(
+      setVotes(text, { pve1: 4, pve2: 1, pve3: 1 }, { alwaysOn: ["pve1"], quorum: {} }).changed,
+      true,
+    );
+  });
+
+  it("refuses a write that takes quorum from the members corosync reports, naming the numbers", () => {
+    assert.throws(
+      () =>
+        setVotes(THREE_NODES, WEIGHTED, {
+          quorum: { expected_votes: 9 },
+          live: { members: [1], deviceCasting: false },
+        }),
+      (e: unknown) =>
+        e instanceof CorosyncEditError &&
+        e.message ===
+          "The hosts corosync reports as members right now (pve1) would hold 3 of 9 expected votes under the new file; quorum would be 5, so they would lose quorum and /etc/pve would turn read-only. " +
+            "Fix: power on the other hosts and wait until `pvecm status` lists them as members, then re-run; the change itself is fine once they are up",
+    );
+    // The same file with nothing to change is not a write: no refusal.
+    const applied = setVotes(THREE_NODES, WEIGHTED).text;
+    assert.equal(
+      setVotes(applied, WEIGHTED, { live: { members: [1], deviceCasting: false } }).changed,
+      false,
+    );
+  });
+
+  it("reset removes every managed option and refuses while only the 3-vote host is up", () => {
+    const text = setVotes(THREE_NODES, WEIGHTED, { quorum: { wait_for_all: 1 } }).text;
+    const reset = resetVotes(text, { live: { members: [1, 2, 3], deviceCasting: false } });
+    assert.doesNotMatch(reset.text, /wait_for_all/);
+    assert.deepEqual(
+      refusal(
+        text,
+        { pve1: 1, pve2: 1, pve3: 1 },
+        { quorum: {}, live: { members: [1], deviceCasting: false } },
+      ),
+      ["live-members-not-quorate"],
+    );
+  });
+
+  it("refuses options for a file without a quorum section", () => {
+    const text = THREE_NODES.replace(/quorum \{\n {2}provider: corosync_votequorum\n\}\n/, "");
+    assert.deepEqual(refusal(text, WEIGHTED, { quorum: { two_node: 1 } }), ["quorum-section-missing"]);
   });
 });

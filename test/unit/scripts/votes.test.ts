@@ -24,10 +24,12 @@ import {
   setVotes,
 } from "../../../core/corosync";
 import { quote, sh } from "../../../core/shell";
+import { inquorateAdvice } from "../../../core/scripts/lib";
 import { testAwks } from "../../helpers/awks";
 import {
   corosyncEditFunctions,
   heredocFunction,
+  parseLayoutQuorum,
   parseVoteLayout,
   voteLayout,
   votesApplyScript,
@@ -90,6 +92,8 @@ interface EditCase {
   readonly conf: string;
   readonly layout: string;
   readonly alwaysOn: readonly string[];
+  /** What corosync reports right now; omitted = no live check (PVEHL_LIVE_MEMBERS unset). */
+  readonly live?: { readonly members: readonly number[]; readonly deviceCasting: boolean };
 }
 
 let batchNo = 0;
@@ -111,6 +115,10 @@ function runScriptEdits(awk: string, cases: readonly EditCase[]): ScriptOutcome[
       writeFileSync(join(dir, "layout"), c.layout);
       writeFileSync(join(dir, "mode"), `${c.mode}\n`);
       writeFileSync(join(dir, "always"), c.alwaysOn.join(" "));
+      if (c.live) {
+        writeFileSync(join(dir, "members"), c.live.members.join(" "));
+        writeFileSync(join(dir, "device"), c.live.deviceCasting ? "1" : "0");
+      }
       return dir;
     });
     const driver = [
@@ -119,7 +127,11 @@ function runScriptEdits(awk: string, cases: readonly EditCase[]): ScriptOutcome[
       EDIT_STEP,
       'for d in "$@"; do',
       '  rc=0; read -r mode < "$d/mode"; always=$(< "$d/always")',
-      '  PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      '  if [ -f "$d/members" ]; then',
+      '    PVEHL_LIVE_MEMBERS=$(< "$d/members") PVEHL_LIVE_DEVICE=$(< "$d/device") PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      "  else",
+      '    PVEHL_UNDO="$d/undo" PVEHL_WANT="$d/want" pvehl_edit "$mode" "$d/conf" "$d/layout" "$d/new" $always > "$d/out" || rc=$?',
+      "  fi",
       '  echo "$rc" > "$d/rc"',
       "done",
     ].join("\n");
@@ -167,8 +179,10 @@ function engine(c: EditCase): Outcome {
         ? setVotes(c.conf, Object.fromEntries(layout.map((l) => [l.name, l.votes])), {
             alwaysOn: c.alwaysOn,
             expectNodes,
+            quorum: parseLayoutQuorum(c.layout),
+            ...(c.live ? { live: c.live } : {}),
           })
-        : resetVotes(c.conf, { expectNodes });
+        : resetVotes(c.conf, { expectNodes, ...(c.live ? { live: c.live } : {}) });
     return edit.changed
       ? {
           kind: "changed",
@@ -259,6 +273,9 @@ const fileArb = fc
       ["two_node: 0"],
       ["device {", "  model: net", "}"],
       ["device {", "  votes: 2", "}"],
+      ["device {", "  votes: 1", "}"],
+      ["wait_for_all: 1", "auto_tie_breaker: 1"],
+      ["expected_votes: 3", "two_node: 1", "wait_for_all: 0"],
     ),
     fault: fc.oneof(
       { weight: 12, arbitrary: fc.constant("none") },
@@ -345,6 +362,29 @@ const editCaseArb: fc.Arbitrary<EditCase> = fileArb.chain(({ text, nodes }) =>
       ),
       always: fc.subarray(nodes.map((n) => n.name)),
       alwaysUnknown: fc.integer({ min: 0, max: 15 }).map((x) => x === 0),
+      quorum: fc.oneof(
+        { weight: 3, arbitrary: fc.constant({}) },
+        {
+          weight: 2,
+          arbitrary: fc.record(
+            {
+              expected_votes: fc.integer({ min: 1, max: 9 }),
+              two_node: fc.constant(1),
+              last_man_standing: fc.constant(1),
+              auto_tie_breaker: fc.constant(1),
+              wait_for_all: fc.constant(1),
+            },
+            { requiredKeys: [] },
+          ),
+        },
+      ),
+      live: fc.option(
+        fc.record({
+          members: fc.subarray([...nodes.map((n) => n.nodeId), 42]),
+          deviceCasting: fc.boolean(),
+        }),
+        { nil: undefined },
+      ),
     })
     .map((d): EditCase => {
       let hosts = nodes.map((n, i) => ({
@@ -358,12 +398,13 @@ const editCaseArb: fc.Arbitrary<EditCase> = fileArb.chain(({ text, nodes }) =>
       if (d.drift === "drop" && hosts.length > 1) hosts = hosts.slice(1);
       if (d.drift === "add")
         hosts = [...hosts, { name: "zz-new", nodeId: 99, address: "10.0.0.99", votes: 1 }];
-      const layout = voteLayout(hosts);
+      const layout = voteLayout(hosts, d.quorum);
       return {
         mode: d.mode as "set" | "reset",
         conf: text,
         layout,
         alwaysOn: d.mode === "reset" ? [] : [...d.always, ...(d.alwaysUnknown ? ["ghost"] : [])],
+        ...(d.live ? { live: d.live } : {}),
       };
     }),
 );
@@ -460,9 +501,11 @@ describe("vote push: generators", () => {
   it("takes Proxmox's corosync.conf lock, checks host and quorum, backs up, renames, waits", () => {
     const order = [
       'if [ "$(hostname)" != pve-low ]; then',
-      "corosync-quorumtool -s",
+      "pvehl_q_rc=0; corosync-quorumtool -s",
       'mkdir "$pvehl_lock"',
       'cat > "$pvehl_tmp/layout"',
+      "\npvehl_live_read\n",
+      "PVEHL_LIVE_MEMBERS=",
       'cp "$pvehl_tmp/old" "$pvehl_backup"',
       'cat "$pvehl_tmp/new" > /etc/pve/corosync.conf.new',
       "mv -f /etc/pve/corosync.conf.new /etc/pve/corosync.conf",
@@ -478,7 +521,18 @@ describe("vote push: generators", () => {
       "steps in order",
     );
     assert.match(APPLY, /pvehl_lock=\/etc\/pve\/priv\/lock\/file-corosync_conf/);
-    assert.match(APPLY, /pvecm expected 1/);
+    // Mode-right advice: the weighted push runs on the always-on host, the only side where lowering expected
+    // votes is safe; the reset (any mode) never suggests it.
+    const refusal = (alwaysOnHere: boolean) =>
+      quote(
+        `the cluster is not quorate, so /etc/pve is read-only. ${inquorateAdvice("pve-low", alwaysOnHere)}`,
+      );
+    assert.ok(APPLY.includes(refusal(true)));
+    assert.match(inquorateAdvice("pve-low", true), /on pve-low, and on no other host, run 'pvecm expected'/);
+    assert.doesNotMatch(APPLY, /pvecm expected 1/);
+    assert.ok(RESET.includes(refusal(false)));
+    assert.match(inquorateAdvice("pve-low", false), /Do not lower expected votes \('pvecm expected'\) here/);
+    assert.ok(votesApplyScript("pve-low", []).includes(refusal(false)));
     assert.match(APPLY, /\/var\/backups\/pve-homelab\/corosync\.conf\.\$\(date -u \+%Y%m%dT%H%M%SZ\)/);
     assert.match(APPLY, /for pvehl_i in \$\(seq 1 60\)/);
     assert.match(APPLY, /pvehl_deadline=\$\(\( \$\(date \+%s\) \+ 60 \)\)/);
