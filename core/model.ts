@@ -189,9 +189,12 @@ export interface Model {
   readonly proxmox: ProxmoxApiSpec;
 }
 
-/** A problem (error) or a risk (warning) found in a stack, as data: rendered by the plan, thrown by the program. */
+/**
+ * A problem (error), a risk (warning) or a fact worth knowing with nothing to do now (info) found in a stack, as
+ * data: rendered by the plan; the program throws the errors.
+ */
 export interface Finding {
-  readonly level: "error" | "warning";
+  readonly level: "error" | "warning" | "info";
   /** Stable machine code, e.g. "votes.always-on-not-quorate". */
   readonly code: string;
   /** Config path, e.g. "hosts[1].votes"; "" for the stack as a whole. */

@@ -288,7 +288,7 @@ export function findings(list: readonly Finding[]): string {
 
 function summary(r: PlanReport): string {
   const errors = r.findings.filter((f) => f.level === "error").length;
-  const warnings = r.findings.length - errors;
+  const warnings = r.findings.filter((f) => f.level === "warning").length;
   const verdict = hasErrorFindings(r)
     ? "NOT READY: fix the errors above before `pulumi up`"
     : "ready for `pulumi up`";

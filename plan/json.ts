@@ -15,7 +15,12 @@ export interface PlanJson {
   readonly project: string;
   /** True when there is no error finding (the CLI then exits 0). */
   readonly ok: boolean;
-  readonly summary: { readonly errors: number; readonly warnings: number; readonly resources: number };
+  readonly summary: {
+    readonly errors: number;
+    readonly warnings: number;
+    readonly info: number;
+    readonly resources: number;
+  };
   /** Project config after Pulumi.yaml defaults; secrets "[secret]". */
   readonly config: Readonly<Record<string, unknown>>;
   readonly secrets: PlanReport["secrets"];
@@ -53,7 +58,7 @@ export interface PlanJson {
    *  when the config does not parse. */
   readonly protection: PlanReport["protection"] | null;
   readonly findings: readonly {
-    level: "error" | "warning";
+    level: "error" | "warning" | "info";
     code: string;
     path: string;
     message: string;
@@ -91,7 +96,12 @@ export function toJson(r: PlanReport): PlanJson {
     stack: r.stack,
     project: r.project,
     ok: !hasErrorFindings(r),
-    summary: { errors, warnings: r.findings.length - errors, resources: r.resources.length },
+    summary: {
+      errors,
+      warnings: r.findings.filter((f) => f.level === "warning").length,
+      info: r.findings.filter((f) => f.level === "info").length,
+      resources: r.resources.length,
+    },
     config: r.config,
     secrets: r.secrets,
     hosts: r.hosts.map((h) => ({

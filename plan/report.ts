@@ -268,8 +268,10 @@ function redactedConfig(files: StackFiles): Record<string, unknown> {
 }
 
 function sortFindings(findings: readonly Finding[]): Finding[] {
-  // Stable: errors before warnings, otherwise in the order core reported them.
-  return [...findings.filter((f) => f.level === "error"), ...findings.filter((f) => f.level === "warning")];
+  // Stable: errors, then warnings, then info, otherwise in the order core reported them.
+  return (["error", "warning", "info"] as const).flatMap((level) =>
+    findings.filter((f) => f.level === level),
+  );
 }
 
 function safe<T>(f: () => T): T | undefined {

@@ -253,7 +253,7 @@ export function rejoinUpgradeFindings(model: Model): Finding[] {
       ? []
       : [
           {
-            level: "warning" as const,
+            level: "info" as const,
             code: "rejoin.upgrade-needs-host",
             path: `hosts[${i}]`,
             message: `${h.name} is usually off: its rejoin step (version ${version}) is installed over SSH, and a project upgrade that changes that version makes \`pulumi up\` connect to ${h.name} again (key, address and hostKey changes do not)`,

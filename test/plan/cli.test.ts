@@ -181,7 +181,7 @@ describe("npm run plan (child process)", function () {
     it("reports only the rejoin-step upgrade note, and the secrets as [secret] placeholders", () => {
       assert.match(
         runs.homelab.stdout,
-        /\nFindings\n {2}warning: hosts\[2\]: pve-high is usually off: its rejoin step \(version [0-9a-f]{12}\)/,
+        /\nFindings\n {2}info: hosts\[2\]: pve-high is usually off: its rejoin step \(version [0-9a-f]{12}\)/,
       );
       assert.match(
         runs.homelab.stdout,
@@ -189,7 +189,7 @@ describe("npm run plan (child process)", function () {
       );
       assert.match(
         runs.homelab.stdout,
-        /\n0 error\(s\), 1 warning\(s\), \d+ resource\(s\) to create: ready for `pulumi up`\.\n$/,
+        /\n0 error\(s\), 0 warning\(s\), \d+ resource\(s\) to create: ready for `pulumi up`\.\n$/,
       );
     });
   });
@@ -241,7 +241,7 @@ describe("npm run plan (child process)", function () {
       ]);
       assert.deepEqual(
         doc.findings.map((f) => [f.level, f.code, f.path]),
-        [["warning", "rejoin.upgrade-needs-host", "hosts[2]"]],
+        [["info", "rejoin.upgrade-needs-host", "hosts[2]"]],
       );
     });
 
@@ -366,7 +366,7 @@ describe("npm run plan (child process)", function () {
           ["warning", "placement.started-on-usually-off-host", "vms[2].started"],
           ["warning", "backups.important-vm-not-backed-up", "vms[0]"],
           ["warning", "backups.important-vm-not-backed-up", "vms[1]"],
-          ["warning", "rejoin.upgrade-needs-host", "hosts[2]"],
+          ["info", "rejoin.upgrade-needs-host", "hosts[2]"],
         ],
       );
       assert.equal(
@@ -392,7 +392,7 @@ describe("npm run plan (child process)", function () {
       assert.ok(text.includes("cores [########################] 6/4 150% OVER CAPACITY"));
       assert.ok(
         text.includes(
-          "4 error(s), 4 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
+          "4 error(s), 3 warning(s), 0 resource(s) to create: NOT READY: fix the errors above before `pulumi up`.",
         ),
       );
     });
