@@ -8,44 +8,19 @@
 //   quorum_findings_16_hosts_ms  quorumFindings() of 16 hosts (the light-host subset check: 32767 subsets)
 // Run: npx tsx bench/quorum.ts   (or `npm run bench` for every bench script)
 import { performance } from "node:perf_hooks";
-import type { HostSpec, Model } from "../core/model";
+import type { Model } from "../core/model";
 import { quorumFindings, whatIf } from "../core/quorum";
+import { quorumModel } from "../test/fixtures/stacks";
 
 function model(votes: readonly number[], qdevice = false): Model {
-  const hosts: HostSpec[] = votes.map((v, i) => ({
-    name: `pve-${i + 1}`,
-    address: `192.168.1.${21 + i}`,
-    power: i === 0 ? "always-on" : "usually-off",
-    votes: v,
-    nodeId: i + 1,
+  if (!qdevice) return quorumModel(votes);
+  const device = {
+    address: "192.168.1.5",
+    hostKey: "ssh-ed25519 AAAA",
     sshUser: "root",
     sshPort: 22,
-  }));
-  return {
-    clusterName: "bench",
-    hosts,
-    sharedStorage: [],
-    acknowledgeQuorumRisk: false,
-    quorum: {
-      mode: qdevice ? "qdevice" : "weighted",
-      twoNode: false,
-      lastManStanding: false,
-      autoTieBreaker: false,
-      waitForAll: false,
-      device: qdevice
-        ? {
-            address: "192.168.1.5",
-            hostKey: "ssh-ed25519 AAAA",
-            sshUser: "root",
-            sshPort: 22,
-            algorithm: "ffsplit",
-          }
-        : undefined,
-    },
-    vms: [],
-    retiredHosts: [],
-    proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
-  };
+  } as const;
+  return quorumModel(votes, { quorum: { mode: "qdevice", device: { ...device, algorithm: "ffsplit" } } });
 }
 
 /** Median wall time of `fn` in milliseconds over `rounds` calls, after a few warm-up calls. */

@@ -1,41 +1,17 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PlanJson } from "../../plan/json";
 import { PLACEHOLDER_SECRET } from "../../plan/stack";
+import { runCli, type CliRun as Run } from "../helpers/cli";
 
 // `npm run plan` as a user runs it: a child process (exit codes matter), on the repository's stacks and on
 // fixture stacks copied next to the real Pulumi.yaml in a temp dir (--dir).
 const ROOT = path.resolve(__dirname, "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures/plan");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function plan(args: readonly string[]): Promise<Run> {
-  // tsx's shebang runs `node` from PATH: make that the Node running these tests (24), not the machine's.
-  const env = {
-    ...process.env,
-    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
-  };
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      ["plan/cli.ts", ...args],
-      { cwd: ROOT, env, maxBuffer: 64 << 20 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const plan = (args: readonly string[]): Promise<Run> => runCli("plan/cli.ts", args);
 
 /** Runs all plans up front, a few at a time (each is a Node process that loads the Pulumi SDK). */
 async function runAll<K extends string>(

@@ -1,26 +1,15 @@
 // The plan's VM protection section: backups, replication pairs, HA placement with the fencing consequence per
 // host and start order, in the text report and in --json, from `npm run plan` run as a child process.
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PlanJson } from "../../plan/json";
+import { runCli } from "../helpers/cli";
 
 const ROOT = path.resolve(__dirname, "../..");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
-function plan(args: readonly string[]): Promise<{ code: number; stdout: string }> {
-  const env = {
-    ...process.env,
-    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
-  };
-  return new Promise((resolve) =>
-    execFile(TSX, ["plan/cli.ts", ...args], { cwd: ROOT, env, maxBuffer: 64 << 20 }, (err, stdout) =>
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }),
-    ),
-  );
-}
+const plan = (args: readonly string[]) => runCli("plan/cli.ts", args);
 
 /** The text between a section's title line and the next blank line, runs of spaces collapsed. */
 const section = (text: string, title: string): string[] => {

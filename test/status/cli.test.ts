@@ -1,23 +1,16 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { homelabCluster, statusOutput, type FakeCluster } from "../helpers/live-cluster";
 import { homelabValues, type Values } from "../fixtures/stacks";
+import { runCli, type CliRun as Run } from "../helpers/cli";
 
 // `npm run status` as a user runs it (a child process: exit codes matter), with a stand-in `ssh` client first
 // on PATH that records its arguments and stdin and answers like the real one would: the status script's
 // output of a described cluster (test/helpers/live-cluster.ts), or an ssh failure. No network.
 const ROOT = path.resolve(__dirname, "../..");
-const TSX = path.join(ROOT, "node_modules/.bin/tsx");
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe("npm run status (stand-in ssh client)", function () {
   this.timeout(60_000);
@@ -52,17 +45,9 @@ describe("npm run status (stand-in ssh client)", function () {
     );
   }
 
-  function status(args: readonly string[]): Promise<Run> {
-    const env = {
-      ...process.env,
-      PATH: `${path.join(dir, "bin")}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
-    };
-    return new Promise((resolve) => {
-      execFile(TSX, ["status/cli.ts", "--dir", dir, ...args], { cwd: ROOT, env }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
-      });
-    });
-  }
+  const status = (args: readonly string[]): Promise<Run> =>
+    runCli("status/cli.ts", ["--dir", dir, ...args], path.join(dir, "bin"));
+
   const sessions = () => fs.readFileSync(path.join(dir, "argv"), "utf8").split("\n=====\n").filter(Boolean);
 
   beforeEach(() => {

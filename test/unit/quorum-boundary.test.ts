@@ -1,37 +1,12 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
-import type { HostSpec, Model, QuorumSpec } from "../../core/model";
+import type { Model, QuorumSpec } from "../../core/model";
+import { quorumModel } from "../fixtures/stacks";
 import { FULL_TABLE_MAX_HOSTS, quorumBoundary, quorumSummary, whatIf } from "../../core/quorum";
 import { quorumSummaryLines } from "../../cli/quorum";
 
-function layout(votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Model {
-  const hosts: HostSpec[] = votes.map((v, i) => ({
-    name: `pve-${String(i + 1).padStart(2, "0")}`,
-    address: `192.168.1.${21 + i}`,
-    power: i === 0 ? "always-on" : "usually-off",
-    votes: v,
-    nodeId: i + 1,
-    sshUser: "root",
-    sshPort: 22,
-  }));
-  return {
-    clusterName: "big",
-    hosts,
-    retiredHosts: [],
-    sharedStorage: [],
-    acknowledgeQuorumRisk: false,
-    quorum: {
-      mode: "weighted",
-      twoNode: false,
-      lastManStanding: false,
-      autoTieBreaker: false,
-      waitForAll: false,
-      ...quorum,
-    },
-    vms: [],
-    proxmox: { endpoint: "https://192.168.1.21:8006/", insecure: false },
-  };
-}
+const layout = (votes: readonly number[], quorum: Partial<QuorumSpec> = {}): Model =>
+  quorumModel(votes, { clusterName: "big", name: (i) => `pve-${String(i + 1).padStart(2, "0")}`, quorum });
 
 /** Minimal quorate and maximal non-quorate host sets, by brute force over the full what-if table. */
 function bruteForce(model: Model): { minimal: number; maximal: number } {
