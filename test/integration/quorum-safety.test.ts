@@ -10,7 +10,7 @@ import { loadModel } from "../../core/config";
 import { readConfigVersion } from "../../core/corosync";
 import type { Model, PowerProfile } from "../../core/model";
 import { assertCorosyncAccepts } from "../helpers/corosync-validate";
-import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { votedConf, startTestbed, type Testbed } from "./testbed";
 import { captureVoteWeights, isolateNode, waitForVotes, type CapturedCommand } from "./votes-harness";
 
 const ALL = ["pve1", "pve2", "pve3"];
@@ -68,12 +68,7 @@ describe("integration: quorum safety of the vote push (real corosync)", function
     // The live file carries expected_votes: 3, as a hand edit might have left it.
     tb = await startTestbed({
       subnet: "10.213.64.0/24",
-      corosyncConf: (nodes) =>
-        proxmoxStyleConf({
-          configVersion: 1,
-          nodes: nodes.map((n) => ({ ...n, votes: 1 })),
-          extraQuorum: "  expected_votes: 3",
-        }),
+      corosyncConf: votedConf([1, 1, 1], { extraQuorum: "  expected_votes: 3" }),
     });
     for (const n of ALL) await isolateNode(tb, n);
     push311 = await captureVoteWeights(stack([3, 1, 1]));

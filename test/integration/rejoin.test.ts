@@ -26,7 +26,7 @@ import {
   rejoinDropIn,
   rejoinRemoveScript,
 } from "../../core/scripts/rejoin";
-import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { votedConf, startTestbed, type Testbed } from "./testbed";
 
 const ALL = ["pve1", "pve2", "pve3"];
 
@@ -57,8 +57,7 @@ describe("integration: rejoin guard (RejoinGuard's own commands, systemd-style b
     this.timeout(90_000);
     tb = await startTestbed({
       subnet: "10.213.62.0/24",
-      corosyncConf: (nodes) =>
-        proxmoxStyleConf({ configVersion: 1, nodes: nodes.map((n) => ({ ...n, votes: 1 })) }),
+      corosyncConf: votedConf([1, 1, 1]),
     });
     for (const n of ALL) await isolateNode(tb, n);
     guard = await captureRejoinGuard(testbedModel(tb, [3, 1, 1]));

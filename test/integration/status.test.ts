@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { readConfigVersion, setVotes } from "../../core/corosync";
 import { installStandin } from "./pve-standin";
-import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { votedConf, startTestbed, type Testbed } from "./testbed";
 import { clientSessions, waitForVotes } from "./votes-harness";
 import { clusterDigest, locks, nodeProcesses, runStatus, writeTestbedStack } from "./status-harness";
 
@@ -31,12 +31,7 @@ describe("integration: npm run status (read-only, one SSH session)", function ()
     this.timeout(120_000);
     tb = await startTestbed({
       subnet: "10.213.64.0/24",
-      corosyncConf: (nodes) =>
-        proxmoxStyleConf({
-          clusterName: "homelab",
-          configVersion: 1,
-          nodes: nodes.map((n, i) => ({ ...n, votes: i === 0 ? 3 : 1 })),
-        }),
+      corosyncConf: votedConf([3, 1, 1], { clusterName: "homelab" }),
     });
     await installStandin(tb, { rootPassword: "unused", keepCluster: true });
     const guests = tb.pvePath("nodes/pve1/qemu-server");

@@ -18,7 +18,7 @@ import {
 } from "./votes-harness";
 import { readConfigVersion, resetVotes, setVotes } from "../../core/corosync";
 import { assertCorosyncAccepts } from "../helpers/corosync-validate";
-import { proxmoxStyleConf, startTestbed, type Testbed } from "./testbed";
+import { votedConf, startTestbed, type Testbed } from "./testbed";
 import { pidsInNetns, procComm } from "./testbed/exec";
 
 const ALL = ["pve1", "pve2", "pve3"];
@@ -51,8 +51,7 @@ describe("integration: vote push (VoteWeights' own script over SSH)", function (
     this.timeout(90_000);
     tb = await startTestbed({
       subnet: "10.213.61.0/24",
-      corosyncConf: (nodes) =>
-        proxmoxStyleConf({ configVersion: 1, nodes: nodes.map((n) => ({ ...n, votes: 1 })) }),
+      corosyncConf: votedConf([1, 1, 1]),
     });
     for (const n of ALL) await isolateNode(tb, n);
     push311 = await captureVoteWeights(testbedModel(tb, [3, 1, 1]));

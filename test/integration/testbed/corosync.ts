@@ -77,3 +77,16 @@ export function proxmoxStyleConf(opts: {
 
 // The parser of `corosync-quorumtool -s` lives in core (the status command reads the same output).
 export { parseQuorumStatus, type QuorumMember, type QuorumStatus } from "../../../core/live/quorumtool";
+
+/** `startTestbed`'s corosyncConf for a Proxmox-style file where node i has votes[i] (1 when not given). */
+export function votedConf(
+  votes: readonly number[],
+  opts: { clusterName?: string; configVersion?: number; extraQuorum?: string } = {},
+): (nodes: readonly Omit<ConfNode, "votes">[]) => string {
+  return (nodes) =>
+    proxmoxStyleConf({
+      configVersion: 1,
+      ...opts,
+      nodes: nodes.map((n, i) => ({ ...n, votes: votes[i] ?? 1 })),
+    });
+}

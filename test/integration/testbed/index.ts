@@ -33,7 +33,8 @@
 //   tb.teardown()                              idempotent; also runs from a process exit handler
 //   cleanupStale(prefix?)                      remove leftovers of a crashed run (startTestbed calls it)
 //   liveTestbeds()                             testbeds alive on this machine (any process), by state file
-//   proxmoxStyleConf({clusterName?, configVersion?, nodes, extraQuorum?}), configVersion(text),
+//   proxmoxStyleConf({clusterName?, configVersion?, nodes, extraQuorum?}), votedConf(votes, opts?) (the same
+//   as startTestbed's corosyncConf, node i voting votes[i]), configVersion(text),
 //   parseQuorumStatus(text)
 // Inside a node, `systemctl start|stop|restart|is-active corosync` works (TEST DOUBLE; pve-cluster no-op).
 //
@@ -70,6 +71,7 @@ export { PmxcfsDouble, type PmxcfsEvent } from "./pmxcfs";
 export {
   configVersion,
   proxmoxStyleConf,
+  votedConf,
   parseQuorumStatus,
   type ConfNode,
   type QuorumStatus,

@@ -39,13 +39,8 @@ async function withSim<T>(layout: Layout, opts: VqsimOptions, fn: (sim: Vqsim) =
  * auto_tie_breaker: once the full cluster formed, expected votes and quorum stay fixed.
  */
 export async function grayWalk(layout: Layout, opts: VqsimOptions = {}): Promise<LayoutRun> {
-  return withSim(layout, opts, async (sim) => {
-    const n = layout.votes.length;
-    const ids = layout.nodeIds;
-    const all = range(n);
+  return withSettledSim(layout, opts, async (sim, { ids, all }) => {
     const obs: Observation[] = [];
-    const refused = await firstSettle(sim, all, ids);
-    if (refused) return { refused, observations: [] };
     const inOne = new Set<number>();
     const record = async () => {
       const zero = all.filter((i) => !inOne.has(i));
@@ -65,13 +60,8 @@ export async function grayWalk(layout: Layout, opts: VqsimOptions = {}): Promise
  * split starts from the same full, quorate state (what wait_for_all and auto_tie_breaker depend on).
  */
 export async function splitsFromFull(layout: Layout, opts: VqsimOptions = {}): Promise<LayoutRun> {
-  return withSim(layout, opts, async (sim) => {
-    const n = layout.votes.length;
-    const ids = layout.nodeIds;
-    const all = range(n);
+  return withSettledSim(layout, opts, async (sim, { n, ids, all }) => {
     const obs: Observation[] = [];
-    const refused = await firstSettle(sim, all, ids);
-    if (refused) return { refused, observations: [] };
     const full = await sim.settle(partitionsOf(ids, all, []));
     obs.push({ up: all, kind: "warm", quorate: full.get(0)! });
     for (let mask = 1; mask < 1 << (n - 1); mask++) {
@@ -98,12 +88,7 @@ export async function coldStarts(
   /** qdevice layouts: the device stays down (never registered); recorded as deviceUp: false. */
   deviceDown = false,
 ): Promise<LayoutRun> {
-  return withSim(layout, opts, async (sim) => {
-    const n = layout.votes.length;
-    const ids = layout.nodeIds;
-    const all = range(n);
-    const refused = await firstSettle(sim, all, ids);
-    if (refused) return { refused, observations: [] };
+  return withSettledSim(layout, opts, async (sim, { n, ids, all }) => {
     await sim.command("timeout 60"); // a command that leaves no node waits this long for nothing
     const obs: Observation[] = [];
     let up: number[] = [...all];
@@ -137,14 +122,9 @@ export async function coldStarts(
  * device polls stop at a ring change, so it is re-armed each time; its votes arrive with the next poll).
  */
 export async function deviceWalk(layout: Layout, opts: VqsimOptions = {}): Promise<LayoutRun> {
-  return withSim(layout, opts, async (sim) => {
-    const n = layout.votes.length;
-    const ids = layout.nodeIds;
-    const all = range(n);
+  return withSettledSim(layout, opts, async (sim, { ids, all }) => {
     const everyNode = ids.join(",");
     const obs: Observation[] = [];
-    const refused = await firstSettle(sim, all, ids);
-    if (refused) return { refused, observations: [] };
     await sim.command(`qdevice on ${everyNode}`); // registers; first poll after the full timeout
     const inOne = new Set<number>();
     const record = async () => {
@@ -189,6 +169,20 @@ async function walkSplits(
     await sim.command(`split ${to}:${ids[i]}`);
     await record();
   }
+}
+
+/** withSim, once the full cluster has settled: a config votequorum refuses is reported, not observed. */
+async function withSettledSim(
+  layout: Layout,
+  opts: VqsimOptions,
+  fn: (sim: Vqsim, nodes: { n: number; ids: readonly number[]; all: number[] }) => Promise<LayoutRun>,
+): Promise<LayoutRun> {
+  return withSim(layout, opts, async (sim) => {
+    const n = layout.votes.length;
+    const all = range(n);
+    const refused = await firstSettle(sim, all, layout.nodeIds);
+    return refused ? { refused, observations: [] } : fn(sim, { n, ids: layout.nodeIds, all });
+  });
 }
 
 /** Wait for the initial full cluster; report a refused config instead of settling. */
