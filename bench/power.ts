@@ -10,6 +10,7 @@
 //   power_on_seconds         the whole `on` step: SSH session start → script done (boot delay included)
 //   power_off_seconds        the whole `off` step (the poweroff double waits 2 s, as Proxmox's shutdown does)
 // Run: npx tsx bench/power.ts (root, corosync and openssh installed, as for the integration tests).
+import { printFigures, round } from "./figures";
 import { mkdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { captureHostPower, NicDouble } from "../test/integration/power-harness";
@@ -89,17 +90,4 @@ export async function main(): Promise<Record<string, number>> {
   }
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
-
-if (require.main === module) {
-  main().then(
-    (figures) => {
-      for (const [key, value] of Object.entries(figures)) process.stdout.write(`${key}: ${value}\n`);
-      if (figures.power_ssh_sessions !== 1) process.exitCode = 1;
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) printFigures(main, (f) => f.power_ssh_sessions === 1);

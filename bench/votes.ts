@@ -11,6 +11,7 @@
 //                            member of the cluster with the new votes
 //   rejoin_step_seconds      of which the rejoin step itself
 // Run: npx tsx bench/votes.ts (root, corosync and openssh installed, as for the integration tests).
+import { printFigures, round } from "./figures";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { proxmoxStyleConf, startTestbed } from "../test/integration/testbed";
@@ -99,17 +100,5 @@ export async function main(): Promise<Record<string, number>> {
   }
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
-
-if (require.main === module) {
-  main().then(
-    (figures) => {
-      for (const [key, value] of Object.entries(figures)) process.stdout.write(`${key}: ${value}\n`);
-      if (figures.ssh_sessions_per_change !== 1 || figures.corosync_restarts !== 0) process.exitCode = 1;
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module)
+  printFigures(main, (f) => f.ssh_sessions_per_change === 1 && f.corosync_restarts === 0);
